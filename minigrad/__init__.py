@@ -1,0 +1,44 @@
+"""minigrad: a small, typed autodiff engine with four interchangeable backward strategies."""
+
+from minigrad.backward import (
+    BackwardStats,
+    WalkResult,
+    available_strategies,
+    get_default_strategy,
+    register_strategy,
+    set_default_strategy,
+    unregister_strategy,
+    use_strategy,
+)
+from minigrad.errors import (
+    CycleError,
+    GraphTooDeepError,
+    MinigradError,
+    PathExplosionError,
+    ShapeError,
+    UnknownStrategyError,
+)
+from minigrad.grad_mode import no_grad
+from minigrad.value import Value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackwardStats",
+    "CycleError",
+    "GraphTooDeepError",
+    "MinigradError",
+    "PathExplosionError",
+    "ShapeError",
+    "UnknownStrategyError",
+    "Value",
+    "WalkResult",
+    "__version__",
+    "available_strategies",
+    "get_default_strategy",
+    "no_grad",
+    "register_strategy",
+    "set_default_strategy",
+    "unregister_strategy",
+    "use_strategy",
+]

@@ -1,0 +1,209 @@
+"""Backward strategies: the registry, the default, and the one driver that writes `.grad`.
+
+A strategy is a walk `walk(root, seed, *, trace=None) -> WalkResult`: it returns a gradient map
+and never writes `.grad`. `run_backward` seeds the walk, times it, and commits the map only after
+the walk has finished, so a backward that fails leaves every `.grad` as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from minigrad.backward.cycle_checked import cycle_checked
+from minigrad.backward.graph import Node, WalkResult, consumers_of
+from minigrad.backward.memoized import memoized
+from minigrad.backward.naive import naive
+from minigrad.backward.topological import topological, topological_order
+from minigrad.errors import ShapeError, UnknownStrategyError
+
+Strategy = Callable[..., WalkResult]
+"""`strategy(root, seed, *, trace=None) -> WalkResult`."""
+
+BUILTIN_DEFAULT = "topological"
+
+_registry: dict[str, Strategy] = {
+    "naive": naive,
+    "memoized": memoized,
+    "cycle_checked": cycle_checked,
+    "topological": topological,
+}
+_process_default = os.environ.get("MINIGRAD_STRATEGY", "").strip() or BUILTIN_DEFAULT
+_context_default: ContextVar[str | None] = ContextVar("minigrad_strategy", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardStats:
+    """What one backward pass did.
+
+    Attributes:
+        strategy: the strategy's registered name.
+        vjp_calls: how many times an op's backward rule ran (naive: once per output-to-node
+            path, summed over op nodes; the others: once per op node reached).
+        nodes: how many distinct nodes received a gradient (leaves included, constants not).
+        max_depth: the deepest recursion reached (1 for the iterative walk).
+        seconds: wall time of the walk (committing `.grad` excluded).
+        visits: the nodes in the order the walk handled them, when `trace=True` was asked.
+    """
+
+    strategy: str
+    vjp_calls: int
+    nodes: int
+    max_depth: int
+    seconds: float
+    visits: tuple[Any, ...] = ()
+
+
+def available_strategies() -> tuple[str, ...]:
+    """Names of the registered strategies, built-ins first."""
+    return tuple(_registry)
+
+
+def register_strategy(name: str, strategy: Strategy, *, replace: bool = False) -> None:
+    """Register a walk under `name` so `backward(strategy=name)` and `use_strategy` can use it.
+
+    Args:
+        name: the strategy's name.
+        strategy: `strategy(root, seed, *, trace=None) -> WalkResult`.
+        replace: allow replacing an existing registration (built-ins included).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a strategy name must be a non-empty string, got {name!r}")
+    if not callable(strategy):
+        raise TypeError(f"strategy {name!r} must be callable, got {type(strategy).__name__}")
+    if name in _registry and not replace:
+        raise ValueError(
+            f"strategy {name!r} is already registered; pass replace=True to replace it"
+        )
+    _registry[name] = strategy
+
+
+def unregister_strategy(name: str) -> None:
+    """Remove a registered strategy (built-ins cannot be removed)."""
+    if name in ("naive", "memoized", "cycle_checked", "topological"):
+        raise ValueError(f"built-in strategy {name!r} cannot be removed")
+    get_strategy(name)
+    del _registry[name]
+
+
+def get_strategy(name: str) -> Strategy:
+    """The walk registered as `name`; UnknownStrategyError lists the known names."""
+    try:
+        return _registry[name]
+    except (KeyError, TypeError):
+        raise UnknownStrategyError(name, available_strategies()) from None
+
+
+def get_default_strategy() -> str:
+    """The strategy `backward()` uses when none is named, in the current thread/context."""
+    return _context_default.get() or _process_default
+
+
+def set_default_strategy(name: str) -> None:
+    """Set the default strategy for the current thread/context (other threads are unaffected).
+
+    New threads start from MINIGRAD_STRATEGY, or "topological" when it is unset.
+    """
+    get_strategy(name)
+    _context_default.set(name)
+
+
+@contextmanager
+def use_strategy(name: str) -> Iterator[str]:
+    """Within the block, `backward()` uses `name` by default (in this thread/context only)."""
+    get_strategy(name)
+    token = _context_default.set(name)
+    try:
+        yield name
+    finally:
+        _context_default.reset(token)
+
+
+def _seed_for(output: Any, seed: Any) -> Any:
+    """The starting gradient d(output)/d(output): ones, or the user's seed checked and copied."""
+    data = output.data
+    if seed is None:
+        if type(data) is float:
+            return 1.0
+        if data.size != 1:
+            raise ValueError(
+                f"backward() on an output of shape {data.shape} needs a seed gradient of that "
+                f"shape, e.g. y.backward(np.ones({data.shape})); or reduce it first (y.sum())"
+            )
+        return np.ones_like(data)
+    seed = getattr(seed, "data", seed) if type(seed).__name__ == "Value" else seed
+    seed_array = np.array(seed, dtype=np.float64 if type(data) is float else data.dtype)
+    if seed_array.shape != np.shape(data):
+        raise ShapeError(
+            f"seed gradient of shape {seed_array.shape} does not match the output's shape "
+            f"{np.shape(data)}"
+        )
+    return float(seed_array) if type(data) is float else seed_array
+
+
+def _commit(grads: dict[Any, Any]) -> None:
+    """Add each gradient to its node's `.grad`, in the node's own type, shape and dtype."""
+    handed_out: set[int] = set()
+    for node, grad in grads.items():
+        data = node.data
+        if type(data) is float:
+            if type(grad) is not float:
+                grad = float(grad)
+        elif node.op is None:  # a leaf: give it an array of its own, in its dtype
+            grad = np.asarray(grad)
+            if grad.dtype != data.dtype:
+                grad = grad.astype(data.dtype)
+            elif id(grad) in handed_out or not (grad.flags.owndata and grad.flags.writeable):
+                grad = grad.copy()
+            handed_out.add(id(grad))
+        node.accumulate_grad(grad)
+
+
+def run_backward(
+    output: Any, seed: Any, strategy: str | None, trace: bool = False
+) -> BackwardStats:
+    """Run one backward pass from `output` with the named (or default) strategy."""
+    name = strategy if strategy is not None else get_default_strategy()
+    walk = get_strategy(name)
+    if not output.requires_grad:
+        raise ValueError(
+            "backward() on a Value that does not require a gradient: none of its inputs "
+            "requires one, or it was computed under no_grad()"
+        )
+    start_grad = _seed_for(output, seed)
+    visits: list[Any] | None = [] if trace else None
+    started = time.perf_counter()
+    result = walk(output, start_grad) if visits is None else walk(output, start_grad, trace=visits)
+    seconds = time.perf_counter() - started
+    if not isinstance(result, WalkResult):
+        raise TypeError(f"strategy {name!r} must return a WalkResult, got {type(result).__name__}")
+    _commit(result.grads)
+    return BackwardStats(
+        name, result.vjp_calls, len(result.grads), result.max_depth, seconds, tuple(result.visits)
+    )
+
+
+__all__ = [
+    "BUILTIN_DEFAULT",
+    "BackwardStats",
+    "Node",
+    "Strategy",
+    "WalkResult",
+    "available_strategies",
+    "consumers_of",
+    "get_default_strategy",
+    "get_strategy",
+    "register_strategy",
+    "run_backward",
+    "set_default_strategy",
+    "topological_order",
+    "unregister_strategy",
+    "use_strategy",
+]

@@ -1,0 +1,100 @@
+"""naive: push the gradient down every path from the output, with no memo.
+
+    push(node, g):
+        node's gradient += g
+        for each parent p, with local gradient g_p = vjp(node, g)[p]:
+            push(p, g_p)
+
+Each call passes down the gradient of ONE path, so a node reused by several consumers is visited
+once per path and its contributions add up to the right total. That is also why it is
+exponential: a backward rule runs once per output-to-node path, and a dense net of width w and
+depth d has about w^d of them. Before walking, the path count is predicted exactly (a memoized,
+linear-time count) and the walk is refused above a cap, instead of running for hours.
+
+(micrograd's `_backward` closures read the node's accumulated `.grad`; calling them recursively
+on every child re-sends partial sums and gives wrong gradients on reused nodes. Passing each
+path's own gradient down, as here, is what makes plain recursion correct.)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from minigrad.backward.graph import Node, WalkResult, accumulate, consumers_of
+from minigrad.backward.recursion import run_recursive
+from minigrad.errors import PathExplosionError
+
+_max_calls = int(os.environ.get("MINIGRAD_NAIVE_MAX_CALLS", 10_000_000))
+
+
+def set_max_calls(n: int) -> None:
+    """Set how many backward-rule calls `naive` accepts before refusing a graph."""
+    global _max_calls
+    if n < 0:
+        raise ValueError(f"the call cap must be >= 0, got {n}")
+    _max_calls = n
+
+
+def get_max_calls() -> int:
+    """How many backward-rule calls `naive` accepts (default 10^7, or MINIGRAD_NAIVE_MAX_CALLS)."""
+    return _max_calls
+
+
+def count_paths(root: Node, consumers: dict[Any, list[tuple[Any, int]]]) -> dict[Any, int]:
+    """Number of output-to-node paths for each node (memoized pull recursion, linear time).
+
+    paths(output) = 1; paths(v) = sum over the consumers c of v (with multiplicity) of paths(c).
+    Like naive itself this cannot see cycles: on one it recurses until GraphTooDeepError.
+    """
+    paths: dict[Any, int] = {root: 1}
+
+    def count(node: Any) -> int:
+        if node in paths:
+            return paths[node]
+        total = 0
+        for consumer, _ in consumers[node]:
+            total += count(consumer)
+        paths[node] = total
+        return total
+
+    for node in reversed(list(consumers)):
+        count(node)
+    return paths
+
+
+def predict_calls(root: Node) -> int:
+    """The vjp_calls naive will make: the number of output-to-node paths, summed over op nodes."""
+    consumers = consumers_of(root)
+    paths = run_recursive("naive", len(consumers), lambda: count_paths(root, consumers))
+    return sum(n for node, n in paths.items() if node.op is not None)
+
+
+def naive(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
+    """Backward by pushing each path's gradient down recursively, without memoization."""
+    consumers = consumers_of(root)
+    paths = run_recursive("naive", len(consumers), lambda: count_paths(root, consumers))
+    predicted = sum(n for node, n in paths.items() if node.op is not None)
+    if predicted > _max_calls:
+        raise PathExplosionError(predicted, _max_calls)
+
+    grads: dict[Any, Any] = {}
+    calls = 0
+    deepest = 0
+
+    def push(node: Any, grad: Any, depth: int) -> None:
+        nonlocal calls, deepest
+        if depth > deepest:
+            deepest = depth
+        if trace is not None:
+            trace.append(node)
+        accumulate(grads, node, grad)
+        if node.op is None:
+            return
+        calls += 1
+        for parent, parent_grad in zip(node.parents, node.op.vjp(grad, node), strict=True):
+            if parent.requires_grad:
+                push(parent, parent_grad, depth + 1)
+
+    run_recursive("naive", len(consumers), lambda: push(root, seed, 1))
+    return WalkResult(grads, calls, deepest, trace or [])

@@ -1,0 +1,90 @@
+"""Errors minigrad raises, in one place so users can catch them by name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def describe(node: Any) -> str:
+    """One short, human name for a graph node: its label or op, and its shape."""
+    label = getattr(node, "label", "") or ""
+    op = getattr(node, "op", None)
+    name = label or (op.name if op is not None else "leaf")
+    shape = getattr(node, "shape", None)
+    return f"{name}{list(shape) if shape else ''}" if shape is not None else name
+
+
+class MinigradError(Exception):
+    """Base class of every error minigrad raises on purpose."""
+
+
+class ShapeError(MinigradError, ValueError):
+    """Operands whose shapes do not fit together; the message names both shapes."""
+
+
+class CycleError(MinigradError, ValueError):
+    """The graph has a cycle, so it has no topological order and no gradient.
+
+    Attributes:
+        nodes: the nodes on the cycle, each one a parent of the next (the last feeds the first).
+    """
+
+    def __init__(self, nodes: Sequence[Any]) -> None:
+        self.nodes = list(nodes)
+        path = " -> ".join(describe(n) for n in [*self.nodes, self.nodes[0]])
+        super().__init__(
+            f"the graph has a cycle of {len(self.nodes)} node(s): {path}. "
+            "A computation graph must be acyclic: check for a node whose parents were rewired."
+        )
+
+
+class GraphTooDeepError(MinigradError, RecursionError):
+    """A recursive walk went deeper than the recursion limit allows.
+
+    Raised instead of a bare RecursionError by the recursive strategies (`naive`, `memoized`,
+    `cycle_checked`); the message names the depth and the strategies that avoid the problem.
+    """
+
+    def __init__(self, strategy: str, depth: int, nodes: int) -> None:
+        self.strategy = strategy
+        self.depth = depth
+        self.nodes = nodes
+        if depth > nodes:
+            cause = (
+                f"the recursion went {depth} frames deep in a graph of only {nodes} nodes, "
+                "so the graph has a cycle"
+            )
+        else:
+            cause = f"the graph is deeper than the {depth} frames the walk may use"
+        super().__init__(
+            f"strategy {strategy!r} hit the recursion limit: {cause}. "
+            "Use strategy='topological' (iterative, no depth limit) or "
+            "strategy='cycle_checked' (names any cycle in a CycleError)."
+        )
+
+
+class PathExplosionError(MinigradError, RuntimeError):
+    """`naive` refuses a graph whose path count predicts too many backward-rule calls."""
+
+    def __init__(self, predicted_calls: int, cap: int) -> None:
+        self.predicted_calls = predicted_calls
+        self.cap = cap
+        super().__init__(
+            f"strategy 'naive' would call backward rules {predicted_calls:,} times "
+            f"(one call per output-to-node path), above the cap of {cap:,}. "
+            "Use a linear strategy ('memoized', 'cycle_checked', 'topological'), or lift the cap "
+            "with minigrad.backward.naive.set_max_calls(n) or the MINIGRAD_NAIVE_MAX_CALLS "
+            "environment variable."
+        )
+
+
+class UnknownStrategyError(MinigradError, ValueError):
+    """A strategy name that is not registered; the message lists the known ones."""
+
+    def __init__(self, name: object, known: Sequence[str]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        super().__init__(
+            f"unknown backward strategy {name!r}; known strategies: {', '.join(known)}"
+        )

@@ -1,0 +1,90 @@
+"""Binary arithmetic and negation: forward and vector-Jacobian product side by side.
+
+Every binary rule passes its results through `unbroadcast`, so broadcasting in the forward pass
+costs nothing extra to get right in the backward pass.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from minigrad.ops.core import Grads, Op, unbroadcast
+
+
+def _add_vjp(g: Any, node: Any) -> Grads:
+    """d(a + b) = (g, g)"""
+    a, b = node.parents
+    return unbroadcast(g, a.data), unbroadcast(g, b.data)
+
+
+def _sub_vjp(g: Any, node: Any) -> Grads:
+    """d(a - b) = (g, -g)"""
+    a, b = node.parents
+    return unbroadcast(g, a.data), unbroadcast(-g, b.data)
+
+
+def _mul_vjp(g: Any, node: Any) -> Grads:
+    """d(a * b) = (g * b, g * a)"""
+    a, b = node.parents
+    return (
+        unbroadcast(g * b.data, a.data) if a.requires_grad else None,
+        unbroadcast(g * a.data, b.data) if b.requires_grad else None,
+    )
+
+
+def _div_vjp(g: Any, node: Any) -> Grads:
+    """d(a / b) = (g / b, -g * a / b^2)"""
+    a, b = node.parents
+    return (
+        unbroadcast(g / b.data, a.data) if a.requires_grad else None,
+        unbroadcast(-g * node.data / b.data, b.data) if b.requires_grad else None,
+    )
+
+
+def _neg_vjp(g: Any, node: Any) -> Grads:
+    """d(-a) = -g"""
+    return (-g,)
+
+
+def _pow_forward(a: Any, b: Any) -> Any:
+    if type(a) is float and type(b) is float:
+        return math.pow(a, b)  # raises ValueError instead of returning a complex number
+    return np.power(a, b)
+
+
+def _pow_vjp(g: Any, node: Any) -> Grads:
+    """d(a ** b) = (g * b * a^(b-1), g * a^b * log(a))"""
+    a, b = node.parents
+    ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.data) if a.requires_grad else None
+    gb = None
+    if b.requires_grad:
+        log_a = math.log(a.data) if type(a.data) is float else np.log(a.data)
+        gb = unbroadcast(g * node.data * log_a, b.data)
+    return ga, gb
+
+
+def _power_forward(a: Any, exponent: float) -> Any:
+    if type(a) is float:
+        return math.pow(a, exponent)
+    return np.power(a, exponent)
+
+
+def _power_vjp(g: Any, node: Any) -> Grads:
+    """d(a ** n) = g * n * a^(n-1), for a constant number n"""
+    (a,) = node.parents
+    n = node.saved
+    return (g * (n * a.data ** (n - 1)),)
+
+
+ADD = Op("add", operator.add, _add_vjp)
+SUB = Op("sub", operator.sub, _sub_vjp)
+MUL = Op("mul", operator.mul, _mul_vjp)
+DIV = Op("div", operator.truediv, _div_vjp)
+NEG = Op("neg", operator.neg, _neg_vjp)
+POW = Op("pow", _pow_forward, _pow_vjp)
+POWER = Op("pow", _power_forward, _power_vjp)
+"""`a ** n` with a Python number n: the exponent is a saved constant, not a parent."""

@@ -1,0 +1,78 @@
+"""Elementwise nonlinearities. Floats go through `math` (fast), arrays through numpy."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from minigrad.ops.core import Grads, Op
+
+
+def _exp(x: Any) -> Any:
+    if type(x) is float:
+        return math.exp(x) if x < 709.78 else math.inf
+    return np.exp(x)
+
+
+def _exp_vjp(g: Any, node: Any) -> Grads:
+    """d/dx exp(x) = exp(x)"""
+    return (g * node.data,)
+
+
+def _log(x: Any) -> Any:
+    return math.log(x) if type(x) is float else np.log(x)
+
+
+def _log_vjp(g: Any, node: Any) -> Grads:
+    """d/dx log(x) = 1 / x"""
+    return (g / node.parents[0].data,)
+
+
+def _tanh(x: Any) -> Any:
+    return math.tanh(x) if type(x) is float else np.tanh(x)
+
+
+def _tanh_vjp(g: Any, node: Any) -> Grads:
+    """d/dx tanh(x) = 1 - tanh(x)^2"""
+    t = node.data
+    return (g * (1.0 - t * t),)
+
+
+def _sigmoid(x: Any) -> Any:
+    # Stable on both sides: exp is only ever taken of a non-positive number.
+    if type(x) is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def _sigmoid_vjp(g: Any, node: Any) -> Grads:
+    """d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))"""
+    s = node.data
+    return (g * (s * (1.0 - s)),)
+
+
+def _relu(x: Any) -> Any:
+    if type(x) is float:
+        return x if x > 0.0 else 0.0
+    return np.maximum(x, 0)
+
+
+def _relu_vjp(g: Any, node: Any) -> Grads:
+    """d/dx relu(x) = 1 if x > 0 else 0"""
+    x = node.parents[0].data
+    if type(x) is float:
+        return (g if x > 0.0 else 0.0 * g,)
+    return (g * (x > 0),)
+
+
+EXP = Op("exp", _exp, _exp_vjp)
+LOG = Op("log", _log, _log_vjp)
+TANH = Op("tanh", _tanh, _tanh_vjp)
+SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_vjp)
+RELU = Op("relu", _relu, _relu_vjp)

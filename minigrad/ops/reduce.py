@@ -1,0 +1,80 @@
+"""Reductions: sum, mean and max over all axes or some. `saved` is `(axis, keepdims)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.ops.core import Grads, Op
+
+Axis = int | tuple[int, ...] | None
+
+
+def _normalized_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else axis
+    return tuple(a % ndim if ndim else a for a in axes)
+
+
+def _expand(g: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
+    """Give a reduced gradient back the reduced axes, ready to broadcast over x's shape."""
+    shape = np.shape(x)
+    if keepdims or not shape:
+        return g
+    kept = list(shape)
+    for a in _normalized_axes(axis, len(shape)):
+        kept[a] = 1
+    return g.reshape(tuple(kept))
+
+
+def _sum(x: Any, params: tuple[Axis, bool]) -> Any:
+    axis, keepdims = params
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _sum_vjp(g: Any, node: Any) -> Grads:
+    """d sum(x) = g broadcast back over x"""
+    x = node.parents[0].data
+    axis, keepdims = node.saved
+    if type(x) is float:
+        return (g,)
+    return (np.broadcast_to(_expand(g, x, axis, keepdims), x.shape),)
+
+
+def _mean(x: Any, params: tuple[Axis, bool]) -> Any:
+    axis, keepdims = params
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _mean_vjp(g: Any, node: Any) -> Grads:
+    """d mean(x) = g / n broadcast back over x, n the number of averaged elements"""
+    x = node.parents[0].data
+    axis, keepdims = node.saved
+    if type(x) is float:
+        return (g,)
+    n = int(np.prod([x.shape[a] for a in _normalized_axes(axis, x.ndim)]))
+    return (np.broadcast_to(_expand(g, x, axis, keepdims) / n, x.shape),)
+
+
+def _max(x: Any, params: tuple[Axis, bool]) -> Any:
+    axis, keepdims = params
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _max_vjp(g: Any, node: Any) -> Grads:
+    """d max(x) = g at the maximal entries, split evenly between ties, 0 elsewhere"""
+    x = node.parents[0].data
+    axis, keepdims = node.saved
+    if type(x) is float:
+        return (g,)
+    out = _expand(node.data, x, axis, keepdims)
+    winners = x == out
+    share = winners / winners.sum(axis=axis, keepdims=True)
+    return (share * _expand(g, x, axis, keepdims),)
+
+
+SUM = Op("sum", _sum, _sum_vjp)
+MEAN = Op("mean", _mean, _mean_vjp)
+MAX = Op("max", _max, _max_vjp)
