@@ -1,5 +1,6 @@
 """minigrad: a small, typed autodiff engine with four interchangeable backward strategies."""
 
+from minigrad import nn, optim
 from minigrad.backward import (
     BackwardStats,
     WalkResult,
@@ -36,6 +37,8 @@ __all__ = [
     "__version__",
     "available_strategies",
     "get_default_strategy",
+    "nn",
+    "optim",
     "no_grad",
     "register_strategy",
     "set_default_strategy",

@@ -99,6 +99,11 @@ class Value:
     def grad(self, value: Any) -> None:
         self._grad = value
 
+    @property
+    def has_grad(self) -> bool:
+        """True once a backward pass has given this node a gradient (until zero_grad)."""
+        return self._grad is not None
+
     def zero_grad(self) -> None:
         """Forget this node's accumulated gradient."""
         self._grad = None
@@ -226,6 +231,10 @@ class Value:
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x), elementwise, stable for large |x|."""
         return _node(ops.SIGMOID.forward(self.data), (self,), ops.SIGMOID)
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), elementwise, stable for large |x|; its derivative is sigmoid(x)."""
+        return _node(ops.SOFTPLUS.forward(self.data), (self,), ops.SOFTPLUS)
 
     def relu(self) -> Value:
         """max(x, 0), elementwise."""

@@ -2,7 +2,7 @@
 
 from minigrad.ops.arithmetic import ADD, DIV, MUL, NEG, POW, POWER, SUB
 from minigrad.ops.core import Op, RuleNode, unbroadcast
-from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, TANH
+from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
 from minigrad.ops.linalg import MATMUL
 from minigrad.ops.reduce import MAX, MEAN, SUM
 from minigrad.ops.shape import GETITEM, RESHAPE, TRANSPOSE
@@ -21,6 +21,7 @@ OPS: dict[str, Op] = {
         TANH,
         SIGMOID,
         RELU,
+        SOFTPLUS,
         MATMUL,
         SUM,
         MEAN,
@@ -49,6 +50,7 @@ __all__ = [
     "RELU",
     "RESHAPE",
     "SIGMOID",
+    "SOFTPLUS",
     "SUB",
     "SUM",
     "TANH",

@@ -57,6 +57,18 @@ def _sigmoid_vjp(g: Any, node: Any) -> Grads:
     return (g * (s * (1.0 - s)),)
 
 
+def _softplus(x: Any) -> Any:
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): the exp never overflows.
+    if type(x) is float:
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+
+def _softplus_vjp(g: Any, node: Any) -> Grads:
+    """d/dx log(1 + e^x) = sigmoid(x)"""
+    return (g * _sigmoid(node.parents[0].data),)
+
+
 def _relu(x: Any) -> Any:
     if type(x) is float:
         return x if x > 0.0 else 0.0
@@ -76,3 +88,4 @@ LOG = Op("log", _log, _log_vjp)
 TANH = Op("tanh", _tanh, _tanh_vjp)
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_vjp)
 RELU = Op("relu", _relu, _relu_vjp)
+SOFTPLUS = Op("softplus", _softplus, _softplus_vjp)

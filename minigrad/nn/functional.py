@@ -1,0 +1,121 @@
+"""Losses and log-softmax, numerically stable, for tensor Values and for scalar-mode lists.
+
+Every function takes either a tensor Value (rows are samples) or what a scalar-mode model
+returns (a list of Values per sample, or a list of such lists), and returns one Value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from minigrad.value import Value
+
+
+def _is_scalar_mode(x: Any) -> bool:
+    return not isinstance(x, Value)
+
+
+def _rows(pred: Any) -> list[list[Value]]:
+    """Scalar-mode predictions as rows of Values (one sample gives one row)."""
+    if len(pred) and isinstance(pred[0], Value):
+        return [list(pred)]
+    return [list(row) for row in pred]
+
+
+def _targets(target: Any, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    t = np.asarray(target.data if isinstance(target, Value) else target, dtype=np.float64)
+    try:
+        return np.broadcast_to(t.reshape(shape) if t.size == int(np.prod(shape)) else t, shape)
+    except ValueError:
+        raise ValueError(
+            f"targets of shape {t.shape} do not fit predictions of shape {shape}"
+        ) from None
+
+
+def _scalar_mean(terms: list[Value]) -> Value:
+    total: Value = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total * (1.0 / len(terms))
+
+
+def mse_loss(pred: Any, target: Any) -> Value:
+    """mean((pred - target)^2)"""
+    if _is_scalar_mode(pred):
+        rows = _rows(pred)
+        t = _targets(target, (len(rows), len(rows[0])))
+        return _scalar_mean(
+            [(p - float(t[i, j])) ** 2 for i, row in enumerate(rows) for j, p in enumerate(row)]
+        )
+    p: Value = pred
+    return ((p - _targets(target, p.shape)) ** 2).mean()
+
+
+def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
+    """mean(softplus(x) - x*y): the cross-entropy of sigmoid(x) against y, stable for any x.
+
+    softplus is one op (derivative sigmoid(x)), so the gradient is sigmoid(x) - y everywhere,
+    x = 0 included (a |x|-based formula would give the wrong subgradient there).
+    """
+    if _is_scalar_mode(logits):
+        rows = _rows(logits)
+        t = _targets(target, (len(rows), len(rows[0])))
+        terms = [
+            x.softplus() - x * float(t[i, j])
+            for i, row in enumerate(rows)
+            for j, x in enumerate(row)
+        ]
+        return _scalar_mean(terms)
+    x: Value = logits
+    t = _targets(target, x.shape)
+    return (x.softplus() - x * t).mean()
+
+
+def log_softmax(logits: Value, axis: int = -1) -> Value:
+    """x - log(sum(e^x)), computed after subtracting the (constant) maximum so e^x <= 1."""
+    top: NDArray[Any] = np.max(logits.data, axis=axis, keepdims=True)
+    shifted = logits - top
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+def softmax(logits: Value, axis: int = -1) -> Value:
+    """e^x / sum(e^x), stable for large |x|."""
+    return log_softmax(logits, axis).exp()
+
+
+def _labels(labels: Any, n: int, classes: int) -> Any:
+    y = np.asarray(labels.data if isinstance(labels, Value) else labels)
+    if y.shape != (n,):
+        raise ValueError(f"cross_entropy needs {n} integer labels, got shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        if not np.all(np.equal(np.mod(y, 1), 0)):
+            raise TypeError(f"cross_entropy labels must be integers, got dtype {y.dtype}")
+        y = y.astype(np.int64)
+    if n and (y.min() < 0 or y.max() >= classes):
+        raise ValueError(f"labels must lie in [0, {classes}), got [{y.min()}, {y.max()}]")
+    return y
+
+
+def cross_entropy(logits: Any, labels: Any) -> Value:
+    """mean over samples of -log softmax(logits)[label]; `labels` are class indices."""
+    if _is_scalar_mode(logits):
+        rows = _rows(logits)
+        y = _labels(labels, len(rows), len(rows[0]))
+        terms = []
+        for row, label in zip(rows, y, strict=True):
+            top = max(v.data for v in row)  # a constant shift: it changes no gradient
+            shifted = [v - top for v in row]
+            total: Any = shifted[0].exp()
+            for s in shifted[1:]:
+                total = total + s.exp()
+            terms.append(total.log() - shifted[int(label)])
+        return _scalar_mean(terms)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy needs logits of shape (N, C), got {logits.shape}")
+    z: Value = logits
+    n, classes = z.shape
+    y = _labels(labels, n, classes)
+    return -log_softmax(z, axis=1)[np.arange(n), y].mean()

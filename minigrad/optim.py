@@ -1,0 +1,102 @@
+"""Optimizers with PyTorch's update formulas: SGD (momentum, weight decay) and Adam.
+
+They see parameters only (Values with `.data` and `.grad`), never a backward strategy. Array
+parameters are updated in place; scalar-mode parameters are reassigned. Parameters that no
+backward pass reached (no gradient yet) are skipped, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from minigrad.value import Value
+
+
+class Optimizer:
+    """Holds the parameters; `zero_grad()` clears every one of their gradients."""
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        if not all(isinstance(p, Value) for p in self.params):
+            raise TypeError("optimizer parameters must be Values")
+        if not lr > 0:
+            raise ValueError(f"learning rate must be > 0, got {lr}")
+        self.lr = float(lr)
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        """Clear the accumulated gradients of all parameters."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        for p, state in zip(self.params, self.state, strict=True):
+            if p.has_grad:
+                new = self._update(p.data, p.grad, state)
+                if isinstance(p.data, np.ndarray):
+                    p.data[...] = new
+                else:
+                    p.data = float(new)
+
+    def _update(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """p -= lr * v, where v = g (+ momentum * v_prev), g = grad + weight_decay * p."""
+
+    def __init__(
+        self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError("momentum and weight_decay must be >= 0")
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+
+    def _update(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+        g = grad + self.weight_decay * data if self.weight_decay else grad
+        if self.momentum:
+            buf = state.get("momentum")
+            buf = g if buf is None else self.momentum * buf + g
+            state["momentum"] = buf
+            g = buf
+        return data - self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), bias-corrected, with L2 weight decay added to the gradient."""
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"betas must lie in [0, 1), got {betas}")
+        if eps < 0 or weight_decay < 0:
+            raise ValueError("eps and weight_decay must be >= 0")
+        self.betas = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
+
+    def _update(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+        beta1, beta2 = self.betas
+        g = grad + self.weight_decay * data if self.weight_decay else grad
+        t = state.get("step", 0) + 1
+        m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
+        v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
+        state.update(step=t, m=m, v=v)
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        return data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
