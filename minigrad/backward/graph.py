@@ -14,7 +14,8 @@ from typing import Any, Protocol
 class Rule(Protocol):
     """An op as a walk sees it: something with a vector-Jacobian product."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def vjp(self, grad: Any, node: Any) -> Sequence[Any]: ...
 

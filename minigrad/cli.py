@@ -1,0 +1,494 @@
+"""The `minigrad` command line: compare, blowup, train, graph and bench.
+
+Every command prints plain text that pipes cleanly; progress bars go to stderr and only appear
+on a terminal. A bad argument prints a message and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minigrad import data, graphs, layerwise
+from minigrad.backward import available_strategies, get_default_strategy, get_strategy
+from minigrad.backward.naive import get_max_calls, predict_calls
+from minigrad.draw import render, to_dot
+from minigrad.errors import MinigradError, UnknownStrategyError
+from minigrad.nn import MLP
+from minigrad.optim import Adam
+from minigrad.report import table
+from minigrad.train import accuracy, fit
+from minigrad.value import Value
+
+DATASETS = ("moons", "circles", "spirals", "banknote-like", "digits")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _strategy(text: str) -> str:
+    try:
+        get_strategy(text)
+    except UnknownStrategyError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.replace("-", ",").split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes must look like 2,16,16,2; got {text!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"need at least two positive sizes, got {text!r}")
+    return sizes
+
+
+def _progress(iterable: Sequence[Any], desc: str) -> Any:
+    """Wrap with a tqdm bar on stderr when it is a terminal and tqdm is installed."""
+    if not sys.stderr.isatty():
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, desc=desc, leave=False, file=sys.stderr)
+
+
+def _short(error: BaseException, limit: int = 70) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _flat_grads(leaves: Sequence[Value]) -> np.ndarray[Any, Any]:
+    return np.concatenate([np.ravel(np.asarray(v.grad, dtype=np.float64)) for v in leaves])
+
+
+# -- compare ----------------------------------------------------------------------------------
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    kind, width, depth, mode = args.graph, args.width, args.depth, args.mode
+    print(f"graph: {kind}, width {width}, depth {depth}, {mode} mode")
+    reference: np.ndarray[Any, Any] | None = None
+    try:
+        out, leaves = graphs.build(kind, width, depth, mode)
+        out.backward(strategy="topological")
+        reference = _flat_grads(leaves)
+    except MinigradError as error:
+        print(f"topological failed, no reference gradients: {_short(error)}")
+    rows: list[list[Any]] = []
+    for name in _progress(available_strategies(), "strategies"):
+        out, leaves = graphs.build(kind, width, depth, mode)
+        try:
+            stats = out.backward(strategy=name)
+            diff: Any = "-"
+            if reference is not None:
+                diff = float(np.max(np.abs(_flat_grads(leaves) - reference)))
+            for v in leaves:
+                v.zero_grad()
+            tracemalloc.start()
+            out.backward(strategy=name)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            rows.append(
+                [name, stats.seconds, stats.vjp_calls, stats.nodes, stats.max_depth,
+                 f"{peak / 1024:.0f} KiB", diff]
+            )  # fmt: skip
+        except (MinigradError, RecursionError, MemoryError) as error:
+            if tracemalloc.is_tracing():
+                tracemalloc.stop()
+            rows.append([name, _short(error), "", "", "", "", ""])
+    headers = ["strategy", "seconds", "vjp_calls", "nodes", "max_depth", "peak mem", "max|dg|"]
+    print(table(headers, rows))
+    return 0
+
+
+# -- blowup -----------------------------------------------------------------------------------
+
+
+def cmd_blowup(args: argparse.Namespace) -> int:
+    rows: list[list[Any]] = []
+    depths = list(range(1, args.max_depth + 1))
+    series: dict[str, list[float]] = {"predicted": [], "naive": [], "linear": []}
+    for depth in _progress(depths, "depths"):
+        out, _ = graphs.dense_net(args.width, depth, "scalar")
+        predicted = predict_calls(out)
+        linear = out.backward(strategy="memoized").vjp_calls
+        measured: Any
+        if predicted <= min(get_max_calls(), args.run_limit):
+            measured = out.backward(strategy="naive").vjp_calls
+        else:
+            measured = "not run"
+        rows.append([depth, predicted, measured, linear, round(predicted / linear, 1)])
+        series["predicted"].append(predicted)
+        series["naive"].append(measured if isinstance(measured, int) else float("nan"))
+        series["linear"].append(linear)
+    print(f"naive vs linear strategies on dense scalar tanh nets of width {args.width}")
+    print(table(["depth", "predicted paths", "naive vjp_calls", "linear vjp_calls", "ratio"], rows))
+    print(f"(naive is run while the prediction is <= {min(get_max_calls(), args.run_limit):,})")
+    if args.plot:
+        return _plot_blowup(args.plot, depths, series, args.width)
+    return 0
+
+
+def _plot_blowup(path: str, depths: list[int], series: dict[str, list[float]], width: int) -> int:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("--plot needs matplotlib: pip install matplotlib", file=sys.stderr)
+        return 1
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy(depths, series["predicted"], "o-", label="naive: predicted (path count)")
+    ax.semilogy(depths, series["naive"], "x", markersize=10, label="naive: measured")
+    ax.semilogy(depths, series["linear"], "s-", label="memoized / cycle_checked / topological")
+    ax.set_xlabel("depth (layers)")
+    ax.set_ylabel("backward-rule calls")
+    ax.set_title(f"Dense scalar nets of width {width}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+    return 0
+
+
+# -- train ------------------------------------------------------------------------------------
+
+
+def _dataset(name: str, seed: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    if name == "moons":
+        return data.make_moons(400, noise=0.15, seed=seed)
+    if name == "circles":
+        return data.make_circles(400, noise=0.08, seed=seed)
+    if name == "spirals":
+        return data.make_spirals(450, n_classes=3, noise=0.1, seed=seed)
+    if name == "banknote-like":
+        X, y = data.make_banknote_like(seed=seed)
+        (X,) = data.standardize(X)
+        return X, y
+    X, y = data.load_digits()
+    return X / 16.0, y
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        X, y = _dataset(args.dataset, args.seed)
+    except ImportError as error:
+        print(f"minigrad train: {error}", file=sys.stderr)
+        return 1
+    classes = int(y.max()) + 1
+    sizes = args.sizes or [X.shape[1], 16, 16, classes]
+    if sizes[0] != X.shape[1] or sizes[-1] != classes:
+        print(
+            f"minigrad train: --sizes must start with {X.shape[1]} inputs and end with {classes} "
+            f"outputs for {args.dataset}",
+            file=sys.stderr,
+        )
+        return 2
+    model = MLP(sizes, activation=args.activation, seed=args.seed)
+    print(
+        f"{args.dataset}: {len(X)} samples, {classes} classes; MLP {sizes}; engine {args.engine}"
+        + (
+            f", strategy {args.strategy or get_default_strategy()}"
+            if args.engine == "graph"
+            else ""
+        )
+    )
+    started = time.perf_counter()
+    if args.engine == "graph":
+        history = fit(
+            model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=args.lr),
+            epochs=args.epochs, batch_size=args.batch_size, strategy=args.strategy, seed=args.seed,
+        )  # fmt: skip
+        losses = history.loss
+    else:
+        bar = _progress(range(args.epochs), "epochs")
+        losses = []
+        for _ in bar:
+            losses += layerwise.train(
+                model, X, y, engine=args.engine, steps=1, lr=args.lr, loss="cross_entropy"
+            )
+    seconds = time.perf_counter() - started
+    acc = accuracy(model, X, y)
+    print(f"final loss {losses[-1]:.4f}, accuracy {acc:.3f}, {seconds:.2f} s")
+    if args.plot:
+        return _plot_training(Path(args.plot), model, X, y, losses, args.dataset)
+    return 0
+
+
+def _plot_training(
+    folder: Path, model: MLP, X: np.ndarray[Any, Any], y: np.ndarray[Any, Any],
+    losses: list[float], name: str,
+) -> int:  # fmt: skip
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("--plot needs matplotlib: pip install matplotlib", file=sys.stderr)
+        return 1
+    from minigrad.train import predict
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(losses)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.set_title(f"{name}: training loss")
+    fig.tight_layout()
+    fig.savefig(folder / "loss.png", dpi=120)
+    plt.close(fig)
+    print(f"wrote {folder / 'loss.png'}")
+    if X.shape[1] == 2:
+        pad = 0.5
+        xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 200)
+        ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, 200)
+        gx, gy = np.meshgrid(xs, ys)
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        zone = predict(model, grid).argmax(axis=1).reshape(gx.shape)
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.contourf(gx, gy, zone, alpha=0.3, cmap="coolwarm")
+        ax.scatter(X[:, 0], X[:, 1], c=y, s=8, cmap="coolwarm")
+        ax.set_title(f"{name}: decision boundary")
+        fig.tight_layout()
+        fig.savefig(folder / "boundary.png", dpi=120)
+        plt.close(fig)
+        print(f"wrote {folder / 'boundary.png'}")
+    return 0
+
+
+# -- graph ------------------------------------------------------------------------------------
+
+_FUNCTIONS: dict[str, Callable[[Value], Value]] = {
+    "tanh": Value.tanh, "exp": Value.exp, "log": Value.log, "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+}  # fmt: skip
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b,
+}  # fmt: skip
+
+
+def parse_expression(text: str, values: dict[str, float]) -> Value:
+    """Evaluate an arithmetic expression over named scalar Values, safely (no eval).
+
+    Names become leaves (value from `values`, else 1.0, 2.0, ... in order of appearance);
+    allowed: numbers, + - * / **, unary minus, and tanh/exp/log/relu/sigmoid calls.
+    """
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as error:
+        raise ValueError(f"cannot parse expression {text!r}: {error.msg}") from None
+    leaves: dict[str, Value] = {}
+
+    def visit(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return visit(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in leaves:
+                leaves[node.id] = Value(values.get(node.id, float(len(leaves) + 1)), label=node.id)
+            return leaves[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return _BINARY[type(node.op)](visit(node.left), visit(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -visit(node.operand)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            arg = visit(node.args[0])
+            return _FUNCTIONS[node.func.id](arg if isinstance(arg, Value) else Value(arg))
+        raise ValueError(
+            f"unsupported syntax in expression: {ast.unparse(node)!r} (use numbers, names, "
+            f"+ - * / **, and {', '.join(_FUNCTIONS)})"
+        )
+
+    result = visit(tree)
+    if not isinstance(result, Value):
+        raise ValueError(f"expression {text!r} has no variables to differentiate")
+    return result
+
+
+def _values(text: str) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        name, sep, number = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            values[name.strip()] = float(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"values must look like a=2,b=-3; got {item!r}"
+            ) from None
+    return values
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    if args.what in graphs.DEMOS:
+        out, _ = graphs.DEMOS[args.what]()
+    else:
+        try:
+            out = parse_expression(args.what, args.values)
+        except ValueError as error:
+            print(f"minigrad graph: {error}", file=sys.stderr)
+            return 2
+    strategy = args.strategy or get_default_strategy()
+    stats = out.backward(strategy=strategy, trace=True)
+    title = f"{args.what} — {strategy}: {stats.vjp_calls} vjp calls, {len(stats.visits)} visits"
+    dot = to_dot(out, stats.visits, title=title)
+    if args.out is None:
+        sys.stdout.write(dot)
+        return 0
+    try:
+        render(dot, args.out)
+    except (RuntimeError, ValueError) as error:
+        print(f"minigrad graph: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} ({title})")
+    return 0
+
+
+# -- bench ------------------------------------------------------------------------------------
+
+
+def _benchmark_dir() -> Path | None:
+    for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
+        folder = base / "benchmarks"
+        if folder.is_dir() and any(folder.glob("bench_*.py")):
+            return folder
+    return None
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    folder = _benchmark_dir()
+    if folder is None:
+        print(
+            "minigrad bench: no benchmarks/ folder found; run it from a source checkout",
+            file=sys.stderr,
+        )
+        return 1
+    scripts = sorted(folder.glob("bench_*.py"))
+    if args.only:
+        scripts = [s for s in scripts if args.only in s.stem]
+        if not scripts:
+            print(f"minigrad bench: no benchmark matches {args.only!r}", file=sys.stderr)
+            return 2
+    status = 0
+    for script in scripts:
+        print(f"== {script.stem} ==", flush=True)
+        command = [sys.executable, str(script)] + (["--quick"] if args.quick else [])
+        env = dict(os.environ, PYTHONPATH=str(folder.parent))
+        status |= subprocess.run(command, env=env, check=False).returncode
+        print(flush=True)
+    return 1 if status else 0
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minigrad",
+        description="Four ways to walk a computation graph backward, side by side and measured.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("compare", help="run every strategy on one graph and tabulate the costs")
+    p.add_argument("--width", type=_positive, default=3, help="units per layer (default 3)")
+    p.add_argument("--depth", type=_positive, default=5, help="layers, or chain length (default 5)")
+    p.add_argument("--mode", choices=graphs.MODES, default="scalar", help="scalar or tensor nodes")
+    p.add_argument("--graph", choices=graphs.GRAPH_KINDS, default="dense", help="graph shape")
+    p.set_defaults(run=cmd_compare)
+
+    p = sub.add_parser("blowup", help="naive's calls against the path-count prediction")
+    p.add_argument("--max-depth", type=_positive, default=8, help="deepest net (default 8)")
+    p.add_argument("--width", type=_positive, default=3, help="units per layer (default 3)")
+    p.add_argument(
+        "--run-limit", type=_positive, default=200_000,
+        help="run naive only while its predicted calls are at most this (default 200000)",
+    )  # fmt: skip
+    p.add_argument("--plot", metavar="FILE.png", help="save a log-scale plot (needs matplotlib)")
+    p.set_defaults(run=cmd_blowup)
+
+    p = sub.add_parser("train", help="train an MLP with a chosen engine and strategy")
+    p.add_argument("--dataset", choices=DATASETS, default="moons")
+    p.add_argument("--sizes", type=_sizes, help="layer sizes, e.g. 2,16,16,2 (default fits data)")
+    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
+    p.add_argument("--strategy", type=_strategy, help="backward strategy (graph engine)")
+    p.add_argument("--engine", choices=layerwise.ENGINES, default="graph")
+    p.add_argument("--epochs", type=_positive, default=100)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default 0.02 / 0.5)")
+    p.add_argument("--batch-size", type=_positive, default=64, help="graph engine minibatch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", metavar="DIR", help="save loss (and boundary) PNGs in DIR")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("graph", help="draw a small graph numbered in a strategy's visit order")
+    p.add_argument(
+        "what", metavar="EXPRESSION-OR-DEMO",
+        help=f"an expression like 'tanh(a*b + a)' or a demo: {', '.join(graphs.DEMOS)}",
+    )  # fmt: skip
+    p.add_argument("--values", type=_values, default={}, help="leaf values, e.g. a=2,b=-3")
+    p.add_argument("--strategy", type=_strategy, help="the walk to number the nodes by")
+    p.add_argument(
+        "--out", metavar="FILE", help=".dot, .svg, .png or .pdf (default: DOT on stdout)"
+    )
+    p.set_defaults(run=cmd_graph)
+
+    p = sub.add_parser("bench", help="run the benchmarks in benchmarks/ and print their tables")
+    p.add_argument("--quick", action="store_true", help="small sizes: a smoke run in seconds")
+    p.add_argument("--only", metavar="NAME", help="run only benchmarks whose name contains NAME")
+    p.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "lr", "absent") is None:
+        args.lr = 0.02 if args.engine == "graph" else 0.5
+    try:
+        status: int = args.run(args)
+    except BrokenPipeError:  # e.g. `minigrad graph ... | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

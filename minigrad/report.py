@@ -1,0 +1,46 @@
+"""Plain-text tables and number formatting shared by the command line and the benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def fmt_number(x: Any) -> str:
+    """Integers with thousands separators, floats with 4 significant digits, the rest as str."""
+    if isinstance(x, bool) or x is None:
+        return "-" if x is None else str(x)
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        if x != x:
+            return "nan"
+        return f"{x:.3e}" if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6) else f"{x:.4g}"
+    return str(x)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An aligned plain-text table: text columns left-aligned, numbers right-aligned."""
+    cells = [[fmt_number(c) for c in row] for row in rows]
+    numeric = [
+        all(
+            isinstance(row[i], int | float) and not isinstance(row[i], bool)
+            for row in rows
+            if i < len(row)
+        )
+        for i in range(len(headers))
+    ]
+    widths = [
+        max([len(h)] + [len(r[i]) for r in cells if i < len(r)]) for i, h in enumerate(headers)
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.rjust(w) if numeric[i] else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=False))
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(list(headers)), "  ".join("-" * w for w in widths)]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
