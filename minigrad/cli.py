@@ -23,7 +23,13 @@ from minigrad import data, graphs, layerwise
 from minigrad.backward import available_strategies, get_default_strategy, get_strategy
 from minigrad.backward.naive import get_max_calls, predict_calls
 from minigrad.draw import render, to_dot
-from minigrad.errors import MinigradError, UnknownStrategyError
+from minigrad.errors import (
+    CycleError,
+    GraphTooDeepError,
+    MinigradError,
+    PathExplosionError,
+    UnknownStrategyError,
+)
 from minigrad.nn import MLP
 from minigrad.optim import Adam
 from minigrad.report import table
@@ -75,7 +81,14 @@ def _progress(iterable: Sequence[Any], desc: str) -> Any:
     return tqdm(iterable, desc=desc, leave=False, file=sys.stderr)
 
 
-def _short(error: BaseException, limit: int = 70) -> str:
+def _short(error: BaseException, limit: int = 60) -> str:
+    """A one-line summary of why a strategy failed, short enough for a table cell."""
+    if isinstance(error, PathExplosionError):
+        return f"refused: {error.predicted_calls:,} calls predicted (cap {error.cap:,})"
+    if isinstance(error, GraphTooDeepError):
+        return f"GraphTooDeepError at depth {error.depth:,} ({error.nodes:,} nodes)"
+    if isinstance(error, CycleError):
+        return f"CycleError: {len(error.nodes)} nodes on a cycle"
     text = f"{type(error).__name__}: {error}"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -118,8 +131,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except (MinigradError, RecursionError, MemoryError) as error:
             if tracemalloc.is_tracing():
                 tracemalloc.stop()
-            rows.append([name, _short(error), "", "", "", "", ""])
+            rows.append([name, "-", "-", "-", "-", "-", "-", _short(error)])
     headers = ["strategy", "seconds", "vjp_calls", "nodes", "max_depth", "peak mem", "max|dg|"]
+    if any(len(row) > len(headers) for row in rows):
+        headers.append("error")
     print(table(headers, rows))
     return 0
 

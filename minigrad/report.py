@@ -19,6 +19,10 @@ def fmt_number(x: Any) -> str:
     return str(x)
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """An aligned plain-text table: text columns left-aligned, numbers right-aligned."""
     cells = [[fmt_number(c) for c in row] for row in rows]
