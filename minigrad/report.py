@@ -27,11 +27,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """An aligned plain-text table: text columns left-aligned, numbers right-aligned."""
     cells = [[fmt_number(c) for c in row] for row in rows]
     numeric = [
-        all(
-            isinstance(row[i], int | float) and not isinstance(row[i], bool)
-            for row in rows
-            if i < len(row)
-        )
+        all(_is_number(row[i]) or row[i] in ("-", "") for row in rows if i < len(row))
         for i in range(len(headers))
     ]
     widths = [
