@@ -1,6 +1,7 @@
 """minigrad: a small, typed autodiff engine with four interchangeable backward strategies."""
 
 from minigrad import nn, optim
+from minigrad.anomaly import detect_anomaly
 from minigrad.backward import (
     BackwardStats,
     WalkResult,
@@ -12,6 +13,7 @@ from minigrad.backward import (
     use_strategy,
 )
 from minigrad.errors import (
+    AnomalyError,
     CycleError,
     GraphTooDeepError,
     MinigradError,
@@ -25,6 +27,8 @@ from minigrad.value import Value
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnomalyError",
+    "detect_anomaly",
     "BackwardStats",
     "CycleError",
     "GraphTooDeepError",

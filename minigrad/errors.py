@@ -88,3 +88,23 @@ class UnknownStrategyError(MinigradError, ValueError):
         super().__init__(
             f"unknown backward strategy {name!r}; known strategies: {', '.join(known)}"
         )
+
+
+class AnomalyError(MinigradError, FloatingPointError):
+    """Under `detect_anomaly()`, an op's forward or backward produced NaN or Inf.
+
+    Attributes:
+        op: the op's name.
+        phase: "forward" or "backward".
+        site: where in user code the node was made ("file:line in function").
+    """
+
+    def __init__(self, op: str, phase: str, shapes: Sequence[Any], site: str, note: str) -> None:
+        self.op = op
+        self.phase = phase
+        self.site = site
+        shown = ", ".join(str(tuple(s)) for s in shapes)
+        super().__init__(
+            f"{phase} of {op!r} produced NaN or Inf{note}; input shapes: {shown}; "
+            f"the node was made at {site}"
+        )

@@ -50,9 +50,19 @@ def _neg_vjp(g: Any, node: Any) -> Grads:
     return (-g,)
 
 
+def _float_pow(a: float, b: float) -> float:
+    """a ** b for floats with numpy's answers: nan off the real domain, inf on overflow."""
+    try:
+        return math.pow(a, b)
+    except ValueError:  # a negative base with a fractional exponent, or 0 ** negative
+        return math.inf if a == 0.0 else math.nan
+    except OverflowError:
+        return math.inf
+
+
 def _pow_forward(a: Any, b: Any) -> Any:
     if type(a) is float and type(b) is float:
-        return math.pow(a, b)  # raises ValueError instead of returning a complex number
+        return _float_pow(a, b)
     return np.power(a, b)
 
 
@@ -69,8 +79,15 @@ def _pow_vjp(g: Any, node: Any) -> Grads:
 
 def _power_forward(a: Any, exponent: float) -> Any:
     if type(a) is float:
-        return math.pow(a, exponent)
+        return _float_pow(a, exponent)
     return np.power(a, exponent)
+
+
+def _truediv(a: Any, b: Any) -> Any:
+    try:
+        return a / b
+    except ZeroDivisionError:  # floats only; numpy's answer: +-inf, or nan for 0 / 0
+        return math.copysign(math.inf, a) * math.copysign(1.0, b) if a else math.nan
 
 
 def _power_vjp(g: Any, node: Any) -> Grads:
@@ -83,7 +100,7 @@ def _power_vjp(g: Any, node: Any) -> Grads:
 ADD = Op("add", operator.add, _add_vjp)
 SUB = Op("sub", operator.sub, _sub_vjp)
 MUL = Op("mul", operator.mul, _mul_vjp)
-DIV = Op("div", operator.truediv, _div_vjp)
+DIV = Op("div", _truediv, _div_vjp)
 NEG = Op("neg", operator.neg, _neg_vjp)
 POW = Op("pow", _pow_forward, _pow_vjp)
 POWER = Op("pow", _power_forward, _power_vjp)

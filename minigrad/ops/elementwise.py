@@ -22,7 +22,9 @@ def _exp_vjp(g: Any, node: Any) -> Grads:
 
 
 def _log(x: Any) -> Any:
-    return math.log(x) if type(x) is float else np.log(x)
+    if type(x) is float:  # numpy's answers, not math's exceptions: both modes agree
+        return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+    return np.log(x)
 
 
 def _log_vjp(g: Any, node: Any) -> Grads:
