@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from minigrad.backward import get_strategy
 from minigrad.backward.recursion import run_recursive
 from minigrad.nn import functional
 from minigrad.nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
@@ -249,6 +250,14 @@ def train(
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    if update not in UPDATES:
+        raise ValueError(f"unknown update {update!r}; choose from {', '.join(UPDATES)}")
+    if update != "after" and engine != "callstack":
+        raise ValueError(f"update={update!r} is only for engine='callstack', not {engine!r}")
+    if strategy is not None:
+        if engine != "graph":
+            raise ValueError(f"strategy= is only for engine='graph', not {engine!r}")
+        get_strategy(strategy)  # an unknown name: UnknownStrategyError (a ValueError), now
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
     layers = dense_layers(model)

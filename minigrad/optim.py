@@ -35,16 +35,17 @@ class Optimizer:
             p.zero_grad()
 
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient: `p.data -= change`."""
         for p, state in zip(self.params, self.state, strict=True):
             if p.has_grad:
-                new = self._update(p.data, p.grad, state)
+                change = self._change(p.data, p.grad, state)
                 if isinstance(p.data, np.ndarray):
-                    p.data[...] = new
+                    p.data -= change  # in place: no temporary the size of the parameter
                 else:
-                    p.data = float(new)
+                    p.data = float(p.data - change)
 
-    def _update(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+    def _change(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+        """The amount to subtract from `data` (the update is `data - change`)."""
         raise NotImplementedError
 
 
@@ -60,14 +61,14 @@ class SGD(Optimizer):
         self.momentum = momentum
         self.weight_decay = weight_decay
 
-    def _update(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+    def _change(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
         g = grad + self.weight_decay * data if self.weight_decay else grad
         if self.momentum:
             buf = state.get("momentum")
             buf = g if buf is None else self.momentum * buf + g
             state["momentum"] = buf
             g = buf
-        return data - self.lr * g
+        return self.lr * g
 
 
 class Adam(Optimizer):
@@ -90,7 +91,7 @@ class Adam(Optimizer):
         self.eps = eps
         self.weight_decay = weight_decay
 
-    def _update(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+    def _change(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
         beta1, beta2 = self.betas
         g = grad + self.weight_decay * data if self.weight_decay else grad
         t = state.get("step", 0) + 1
@@ -99,4 +100,4 @@ class Adam(Optimizer):
         state.update(step=t, m=m, v=v)
         m_hat = m / (1 - beta1**t)
         v_hat = v / (1 - beta2**t)
-        return data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

@@ -79,9 +79,15 @@ def gradcheck(
         if not v.requires_grad:
             continue
         numeric = np.asarray(numerical_grad(f, inputs, i, eps), dtype=np.float64)
-        if np.allclose(analytic[i], numeric, rtol=rtol, atol=atol):
+        same_shape = analytic[i].shape == numeric.shape  # allclose alone would broadcast
+        if same_shape and np.allclose(analytic[i], numeric, rtol=rtol, atol=atol):
             continue
         if raise_on_failure:
+            if not same_shape:
+                raise AssertionError(
+                    f"gradient of input {i} ({v.label or 'unlabelled'}) has shape "
+                    f"{analytic[i].shape}, but the input has shape {numeric.shape}"
+                )
             gap = np.abs(analytic[i] - numeric)
             worst = np.unravel_index(int(np.argmax(gap)), numeric.shape)
             raise AssertionError(

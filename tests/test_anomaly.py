@@ -22,6 +22,7 @@ def test_forward_nan_names_op_shapes_and_line() -> None:
     assert "test_anomaly.py" in error.site and "x.log()" in error.site
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_backward_inf_is_caught_even_after_the_block() -> None:
     x = mg.Value(np.array([4.0, 0.0]))
     with mg.detect_anomaly():

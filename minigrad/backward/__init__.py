@@ -150,7 +150,8 @@ def _seed_for(output: Any, seed: Any) -> Any:
 
 def _commit(grads: dict[Any, Any]) -> None:
     """Add each gradient to its node's `.grad`, in the node's own type, shape and dtype."""
-    handed_out: set[int] = set()
+    # Arrays that op nodes keep: a leaf must not share one (a rule may pass its g straight on).
+    handed_out: set[int] = {id(g) for node, g in grads.items() if node.op is not None}
     for node, grad in grads.items():
         data = node.data
         if type(data) is float:

@@ -26,9 +26,12 @@ def _rows(pred: Any) -> list[list[Value]]:
 
 
 def _targets(target: Any, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Targets as an array of `shape`: broadcast, or reshaped when only axes of size 1 differ
+    ((N,) for predictions (N, 1)); a (3, 2) target never pairs with (2, 3) predictions."""
     t = np.asarray(target.data if isinstance(target, Value) else target, dtype=np.float64)
+    squeezed = [n for n in t.shape if n != 1] == [n for n in shape if n != 1]
     try:
-        return np.broadcast_to(t.reshape(shape) if t.size == int(np.prod(shape)) else t, shape)
+        return np.broadcast_to(t.reshape(shape) if squeezed else t, shape)
     except ValueError:
         raise ValueError(
             f"targets of shape {t.shape} do not fit predictions of shape {shape}"

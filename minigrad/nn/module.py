@@ -189,6 +189,15 @@ def load(model: Module, path: str | os.PathLike[str]) -> None:
             state = {key: archive[key] for key in archive.files}
     except FileNotFoundError:
         raise
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,  # zipfile, on a damaged header: "compression method not supported"
+        RuntimeError,  # zipfile, on a damaged flag: "file is encrypted, password required"
+    ) as error:
         raise ValueError(f"{name!r} is not a readable minigrad checkpoint: {error}") from None
     model.load_state_dict(state)

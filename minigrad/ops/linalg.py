@@ -10,6 +10,21 @@ import numpy as np
 from minigrad.ops.core import Grads, Op, unbroadcast
 
 
+def _product_like(left: Any, right: Any, like: Any) -> Any:
+    """`left @ right`, laid out in memory like `like` (the parent the product is the gradient of).
+
+    When all three are matrices and `like` is a transposed view (F-ordered, as `W.T` in
+    `x @ W.T` is), the product is computed as `(right^T @ left^T)^T`: the same numbers, F-ordered
+    too, so the gradient transposed back for `W` is contiguous and committing it to `W.grad` is a
+    plain copy rather than a strided transpose (which at large sizes costs about as much as the
+    product itself).
+    """
+    matrices = left.ndim == right.ndim == like.ndim == 2
+    if matrices and like.flags.f_contiguous and not like.flags.c_contiguous:
+        return (right.T @ left.T).T
+    return left @ right
+
+
 def _matmul_vjp(g: Any, node: Any) -> Grads:
     """d(a @ b) = (g @ b^T, a^T @ g), with 1-d operands promoted and demoted as numpy does"""
     a, b = node.parents
@@ -17,18 +32,18 @@ def _matmul_vjp(g: Any, node: Any) -> Grads:
     a2 = a_data[None, :] if a_data.ndim == 1 else a_data
     b2 = b_data[:, None] if b_data.ndim == 1 else b_data
     g2 = g
+    if b_data.ndim == 1:  # first: for 1-d @ 1-d, g is 0-d and has no axis -2 yet
+        g2 = np.expand_dims(g2, -1)
     if a_data.ndim == 1:
         g2 = np.expand_dims(g2, -2)
-    if b_data.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
     ga = gb = None
     if a.requires_grad:
-        ga = g2 @ np.swapaxes(b2, -1, -2)
+        ga = _product_like(g2, np.swapaxes(b2, -1, -2), a2)
         if a_data.ndim == 1:
             ga = ga[..., 0, :]
         ga = unbroadcast(ga, a_data)
     if b.requires_grad:
-        gb = np.swapaxes(a2, -1, -2) @ g2
+        gb = _product_like(np.swapaxes(a2, -1, -2), g2, b2)
         if b_data.ndim == 1:
             gb = gb[..., 0]
         gb = unbroadcast(gb, b_data)
