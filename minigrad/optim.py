@@ -65,7 +65,10 @@ class SGD(Optimizer):
         g = grad + self.weight_decay * data if self.weight_decay else grad
         if self.momentum:
             buf = state.get("momentum")
-            buf = g if buf is None else self.momentum * buf + g
+            if buf is None:  # a copy, as in PyTorch: g may be the caller's own array
+                buf = g.copy() if isinstance(g, np.ndarray) else g
+            else:
+                buf = self.momentum * buf + g
             state["momentum"] = buf
             g = buf
         return self.lr * g

@@ -91,8 +91,8 @@ class Value:
         Gradients ACCUMULATE over backward calls (PyTorch semantics): zero them between steps
         with `Module.zero_grad()`, an optimizer's `zero_grad()`, or `value.grad = None`.
         """
-        if self._grad is None:
-            self._grad = 0.0 if type(self.data) is float else np.zeros_like(self.data)
+        if self._grad is None:  # zeros, but not stored: reading is not receiving a gradient
+            return 0.0 if type(self.data) is float else np.zeros_like(self.data)
         return self._grad
 
     @grad.setter

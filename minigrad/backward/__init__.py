@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.backward.cycle_checked import cycle_checked
+from minigrad.backward.cycle_checked import cycle_checked as _cycle_checked
 from minigrad.backward.graph import Node, WalkResult, consumers_of
-from minigrad.backward.memoized import memoized
-from minigrad.backward.naive import naive
-from minigrad.backward.topological import topological, topological_order
+from minigrad.backward.memoized import memoized as _memoized
+from minigrad.backward.naive import naive as _naive
+from minigrad.backward.topological import topological as _topological
+from minigrad.backward.topological import topological_order
 from minigrad.errors import ShapeError, UnknownStrategyError
 
 Strategy = Callable[..., WalkResult]
@@ -29,11 +30,13 @@ Strategy = Callable[..., WalkResult]
 
 BUILTIN_DEFAULT = "topological"
 
+# The walks are imported under private names so that `minigrad.backward.naive` (etc.) stays the
+# module, as error messages say (`minigrad.backward.naive.set_max_calls(n)`), not the function.
 _registry: dict[str, Strategy] = {
-    "naive": naive,
-    "memoized": memoized,
-    "cycle_checked": cycle_checked,
-    "topological": topological,
+    "naive": _naive,
+    "memoized": _memoized,
+    "cycle_checked": _cycle_checked,
+    "topological": _topological,
 }
 _process_default = os.environ.get("MINIGRAD_STRATEGY", "").strip() or BUILTIN_DEFAULT
 _context_default: ContextVar[str | None] = ContextVar("minigrad_strategy", default=None)
