@@ -1,0 +1,163 @@
+"""Layering: data flows one way, ops -> Value -> backward strategies -> nn / optim / training.
+
+Every module under minigrad/ops and minigrad/backward (present or added later) is parsed with
+`ast`, and its imports (plain, from-, relative, and inside functions or TYPE_CHECKING blocks)
+are resolved to full module names. A lower layer must never import a higher one.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "minigrad"
+
+# Layers above the graph walks: the node class and everything built on it.
+ABOVE_BACKWARD = (
+    "minigrad.value",
+    "minigrad.nn",
+    "minigrad.optim",
+    "minigrad.layerwise",
+    "minigrad.train",
+    "minigrad.testing",
+    "minigrad.cli",
+    "minigrad.__main__",
+)
+FORBIDDEN = {
+    "ops": (*ABOVE_BACKWARD, "minigrad.backward"),
+    "backward": ABOVE_BACKWARD,
+}
+
+
+def module_name(path: Path) -> str:
+    """minigrad/backward/naive.py -> minigrad.backward.naive; a package is named by its __init__."""
+    parts = list(path.relative_to(PACKAGE_ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_submodule(name: str) -> bool:
+    """Whether `name` (minigrad.x.y) is a module or package in the source tree."""
+    path = PACKAGE_ROOT.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imported_modules(source: str, importer: str, is_package: bool = False) -> set[str]:
+    """Full names of the modules that `source` (the module `importer`) imports.
+
+    `from package import name` counts as importing `package.name` when that is a module, and as
+    importing `package` itself otherwise (the package's __init__ runs and provides the name).
+    """
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = base[: len(base) - (node.level - 1)]
+                module = ".".join([*anchor, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            for alias in node.names:
+                candidate = f"{module}.{alias.name}"
+                found.add(candidate if is_submodule(candidate) else module)
+    return found
+
+
+def violations(imported: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    """Imports that are, or lie inside, a forbidden module; the bare package counts too.
+
+    `import minigrad` or `from minigrad import Value` runs minigrad/__init__.py, which imports
+    every layer, so a lower layer may only import minigrad's submodules by their full names.
+    """
+    bad = []
+    for name in sorted(imported):
+        if name == "minigrad" or any(name == f or name.startswith(f + ".") for f in forbidden):
+            bad.append(name)
+    return bad
+
+
+def layer_files(layer: str) -> list[Path]:
+    return sorted((PACKAGE_ROOT / layer).rglob("*.py"))
+
+
+CHECKED = [(layer, path) for layer in FORBIDDEN for path in layer_files(layer)]
+
+
+def test_the_layers_have_files() -> None:
+    # The glob must find the modules that exist today (so it will find tomorrow's too).
+    names = {module_name(path) for _, path in CHECKED}
+    for expected in (
+        "minigrad.ops",
+        "minigrad.ops.core",
+        "minigrad.backward",
+        "minigrad.backward.naive",
+        "minigrad.backward.memoized",
+        "minigrad.backward.cycle_checked",
+        "minigrad.backward.topological",
+    ):
+        assert expected in names
+
+
+@pytest.mark.parametrize(
+    ("layer", "path"), CHECKED, ids=[str(p.relative_to(PACKAGE_ROOT)) for _, p in CHECKED]
+)
+def test_lower_layers_never_import_higher_ones(layer: str, path: Path) -> None:
+    imported = imported_modules(
+        path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py"
+    )
+    assert not violations(imported, FORBIDDEN[layer]), f"{path} imports a higher layer"
+
+
+# -- the checker itself catches what it should ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "importer", "expected"),
+    [
+        ("import minigrad.value", "minigrad.ops.core", "minigrad.value"),
+        ("import minigrad.nn.layers as layers", "minigrad.ops.core", "minigrad.nn.layers"),
+        ("from minigrad.value import Value", "minigrad.backward.naive", "minigrad.value"),
+        ("from minigrad import value", "minigrad.backward.naive", "minigrad.value"),
+        ("from minigrad import optim", "minigrad.backward.naive", "minigrad.optim"),
+        ("from minigrad import Value", "minigrad.backward.naive", "minigrad"),
+        ("import minigrad", "minigrad.ops.core", "minigrad"),
+        ("from .. import value", "minigrad.backward.naive", "minigrad.value"),
+        ("from ..value import Value", "minigrad.ops.core", "minigrad.value"),
+        ("from ..nn import Linear", "minigrad.backward.memoized", "minigrad.nn"),
+        ("from ..backward import run_backward", "minigrad.ops.core", "minigrad.backward"),
+        ("from minigrad.backward.graph import Node", "minigrad.ops.core", "minigrad.backward"),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from minigrad.value import V",
+            "minigrad.backward.graph",
+            "minigrad.value",
+        ),
+        ("def f():\n    import minigrad.optim\n", "minigrad.ops.core", "minigrad.optim"),
+    ],
+)
+def test_the_checker_catches_a_forbidden_import(source: str, importer: str, expected: str) -> None:
+    layer = importer.split(".")[1]
+    bad = violations(imported_modules(source, importer), FORBIDDEN[layer])
+    assert any(name == expected or name.startswith(expected + ".") for name in bad)
+
+
+@pytest.mark.parametrize(
+    ("source", "importer"),
+    [
+        ("from minigrad.ops.core import Op", "minigrad.ops.shape"),
+        ("from .core import Op, unbroadcast", "minigrad.ops.shape"),
+        ("from minigrad.errors import CycleError", "minigrad.backward.topological"),
+        ("from minigrad.backward.graph import Node", "minigrad.backward.naive"),
+        ("from minigrad import errors", "minigrad.backward.naive"),
+        ("import numpy as np\nimport math", "minigrad.ops.core"),
+        ("from . import naive", "minigrad.backward"),
+    ],
+)
+def test_the_checker_allows_same_or_lower_layers(source: str, importer: str) -> None:
+    layer = importer.split(".")[1]
+    is_package = importer == f"minigrad.{layer}"
+    assert not violations(imported_modules(source, importer, is_package), FORBIDDEN[layer])

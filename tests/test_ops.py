@@ -1,0 +1,428 @@
+"""Every op's backward rule against central differences, under every built-in strategy.
+
+Each case builds fresh input Values, reduces the op's output to one number with fixed, uneven
+weights (so a transposed or misplaced gradient cannot hide behind a plain sum), and asks
+`minigrad.testing.gradcheck` to compare backward() with central differences. A second backward
+then checks that every gradient has its input's type, shape and dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.ops as mg_ops
+from minigrad.testing import gradcheck, numerical_grad
+
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+
+Shape = tuple[int, ...]
+Fn = Callable[..., mg.Value]
+
+
+def data(shape: Shape | None, seed: int, positive: bool = False) -> Any:
+    """Test data: a float for shape None (scalar mode), else an array; never near 0."""
+    rng = np.random.default_rng(seed)
+    size = 1 if shape is None else int(np.prod(shape))
+    magnitude = rng.uniform(0.5, 1.8, size)
+    values = magnitude if positive else magnitude * rng.choice([-1.0, 1.0], size)
+    return float(values[0]) if shape is None else values.reshape(shape)
+
+
+def distinct(shape: Shape, seed: int) -> np.ndarray:
+    """Array whose entries are pairwise at least 0.1 apart (no ties for max)."""
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    return (rng.permutation(size) * 0.1 - size * 0.05).reshape(shape)
+
+
+def weighted(out: mg.Value) -> mg.Value:
+    """Reduce `out` to one element with weights that differ from entry to entry."""
+    if isinstance(out.data, float) or out.data.size == 1:
+        return out
+    size = out.data.size
+    weights = (np.cos(np.arange(size) * 1.3 + 0.4) + 1.5).reshape(out.shape)
+    product: mg.Value = out * weights
+    return product.sum()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One op applied to inputs: `fn(*inputs)`; `inputs()` makes fresh Values each time."""
+
+    name: str
+    fn: Fn
+    make: Callable[[], tuple[mg.Value, ...]]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def values(*items: Any) -> Callable[[], tuple[mg.Value, ...]]:
+    """A maker of fresh Values from data (copied, so cases never share arrays)."""
+
+    def make() -> tuple[mg.Value, ...]:
+        return tuple(mg.Value(x if isinstance(x, float) else np.array(x)) for x in items)
+
+    return make
+
+
+def check(fn: Fn, inputs: tuple[mg.Value, ...], strategy: str) -> None:
+    """gradcheck `weighted(fn(...))`, then check each gradient's type, shape and dtype."""
+
+    def loss(*xs: mg.Value) -> mg.Value:
+        return weighted(fn(*xs))
+
+    assert gradcheck(loss, *inputs, strategy=strategy, rtol=1e-5, atol=1e-7)
+    stats = loss(*inputs).backward(strategy=strategy)
+    assert stats.strategy == strategy
+    for x in inputs:
+        if isinstance(x.data, float):
+            assert type(x.grad) is float
+        else:
+            assert isinstance(x.grad, np.ndarray)
+            assert x.grad.shape == x.data.shape
+            assert x.grad.dtype == x.data.dtype
+
+
+# -- binary arithmetic ----------------------------------------------------------------------
+
+BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+}
+
+# (left shape, right shape); None is scalar mode (a float), () a 0-d array.
+SHAPE_PAIRS: list[tuple[Shape | None, Shape | None]] = [
+    (None, None),
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (2, 3)),
+    ((3, 1), (1, 4)),
+    ((2, 1, 3), (4, 1)),
+    ((4, 1), (2, 1, 3)),
+    ((2, 3), ()),
+    ((), (2, 3)),
+    (None, (2, 3)),
+    ((2, 3), None),
+]
+
+
+def operand(op: str, side: str, shape: Shape | None, seed: int) -> Any:
+    # Bases of ** and divisors of / stay positive; everything else takes both signs.
+    positive = (op == "pow" and side == "left") or (op == "div" and side == "right")
+    return data(shape, seed, positive=positive)
+
+
+def binary_cases() -> list[Case]:
+    cases = []
+    for op, f in BINARY.items():
+        for i, (left, right) in enumerate(SHAPE_PAIRS):
+            a = operand(op, "left", left, 10 + i)
+            b = operand(op, "right", right, 40 + i)
+            tag = f"{op}-{left}-{right}"
+            # Both operands are Values that need a gradient.
+            cases.append(Case(f"{tag}-values", f, values(a, b)))
+            # A number or an array on the right, then on the left (the reflected operator).
+            cases.append(Case(f"{tag}-const-right", lambda x, f=f, b=b: f(x, b), values(a)))
+            cases.append(Case(f"{tag}-const-left", lambda x, f=f, a=a: f(a, x), values(b)))
+    # Python ints on either side, and numpy scalars.
+    x = data((2, 3), 7)
+    p = data((2, 3), 8, positive=True)
+    for op, f in BINARY.items():
+        base = p if op == "pow" else x
+        cases.append(Case(f"{op}-int-right", lambda v, f=f: f(v, 2), values(base)))
+        cases.append(Case(f"{op}-int-left", lambda v, f=f: f(3, v), values(p)))
+        cases.append(
+            Case(f"{op}-np-float-right", lambda v, f=f: f(v, np.float64(1.5)), values(base))
+        )
+    return cases
+
+
+POWERS: list[tuple[str, Any, Any]] = [
+    # (name, base data, exponent): Value ** number, the exponent a saved constant.
+    ("square", data((2, 3), 1), 2),
+    ("cube-negative-base", data((2, 3), 2), 3),
+    ("sqrt", data((2, 3), 3, positive=True), 0.5),
+    ("negative-fractional", data((2, 3), 4, positive=True), -1.5),
+    ("reciprocal", data((2, 3), 5), -1),
+    ("zero", data((2, 3), 6), 0),
+    ("one", data((2, 3), 7), 1.0),
+    ("scalar-square", data(None, 8), 2),
+    ("scalar-cube-negative", -1.3, 3),
+    ("scalar-sqrt", data(None, 9, positive=True), 0.5),
+    ("scalar-negative-fractional", data(None, 10, positive=True), -2.5),
+    ("float32-exponent", data((3,), 11, positive=True), np.float32(1.5)),
+]
+
+
+def power_cases() -> list[Case]:
+    cases = [Case(f"pow-number-{name}", lambda v, n=n: v**n, values(x)) for name, x, n in POWERS]
+    # Reflected power: number ** Value and array ** Value, broadcasting both ways.
+    cases += [
+        Case("rpow-number-scalar", lambda v: 2.0**v, values(data(None, 1))),
+        Case("rpow-int-scalar", lambda v: 3**v, values(data(None, 2))),
+        Case("rpow-number-tensor", lambda v: 1.7**v, values(data((2, 3), 3))),
+        Case("rpow-e", lambda v: np.e**v, values(data((3,), 4))),
+        Case(
+            "rpow-array-broadcast",
+            lambda v: data((4, 1), 5, positive=True) ** v,
+            values(data((3,), 6)),
+        ),
+        Case(
+            "rpow-array-broadcast-other-way",
+            lambda v: data((3,), 7, positive=True) ** v,
+            values(data((2, 1), 8)),
+        ),
+        Case("pow-array-exponent", lambda v: v ** data((2, 3), 9), values(data((3,), 10, True))),
+    ]
+    return cases
+
+
+def unary_cases() -> list[Case]:
+    cases = []
+    for shape in (None, (), (5,), (2, 3)):
+        x = data(shape, 20)
+        p = data(shape, 21, positive=True)
+        big = x * 6.0
+        tag = "scalar" if shape is None else str(shape)
+        cases += [
+            Case(f"neg-{tag}", lambda v: -v, values(x)),
+            Case(f"exp-{tag}", lambda v: v.exp(), values(x)),
+            Case(f"log-{tag}", lambda v: v.log(), values(p)),
+            Case(f"tanh-{tag}", lambda v: v.tanh(), values(x)),
+            Case(f"sigmoid-{tag}", lambda v: v.sigmoid(), values(x)),
+            Case(f"sigmoid-wide-{tag}", lambda v: v.sigmoid(), values(big)),
+            Case(f"relu-{tag}", lambda v: v.relu(), values(x)),
+        ]
+    cases += [
+        Case("sigmoid-far-negative", lambda v: v.sigmoid(), values(-12.5)),
+        Case("sigmoid-far-positive", lambda v: v.sigmoid(), values(np.array([12.5, -14.0]))),
+        Case("relu-negative-scalar", lambda v: v.relu(), values(-0.7)),
+        # Composite: a node used twice, and ops feeding ops.
+        Case("tanh-of-product-reused", lambda v: (v * v).tanh() * v, values(data((2, 3), 22))),
+    ]
+    return cases
+
+
+MATMUL_SHAPES: list[tuple[Shape, Shape]] = [
+    ((2, 3), (3, 4)),
+    ((3,), (3, 4)),
+    ((2, 3), (3,)),
+    ((3,), (3,)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((5, 2, 3), (5, 3, 4)),
+    ((1, 2, 3), (5, 3, 4)),
+    ((4, 1, 2, 3), (5, 3, 2)),
+    ((3,), (5, 3, 4)),
+    ((5, 2, 3), (3,)),
+]
+
+
+def matmul_cases() -> list[Case]:
+    cases = []
+    for i, (left, right) in enumerate(MATMUL_SHAPES):
+        a = data(left, 60 + i)
+        b = data(right, 80 + i)
+        tag = f"matmul-{left}-{right}"
+        cases += [
+            Case(f"{tag}-values", lambda x, y: x @ y, values(a, b)),
+            Case(f"{tag}-array-right", lambda x, b=b: x @ b, values(a)),
+            Case(f"{tag}-array-left", lambda y, a=a: a @ y, values(b)),
+        ]
+    # The same Value on both sides: x^T x.
+    cases.append(Case("matmul-gram", lambda x: x.T @ x, values(data((3, 2), 99))))
+    return cases
+
+
+AXES: list[int | tuple[int, ...] | None] = [None, 0, 1, -1, (0, 2), (2, 0, 1)]
+
+
+def reduction_cases() -> list[Case]:
+    cases = []
+    for name in ("sum", "mean", "max"):
+        for axis in AXES:
+            for keepdims in (False, True):
+                cases.append(
+                    Case(
+                        f"{name}-axis{axis}-keepdims{keepdims}",
+                        lambda v, name=name, axis=axis, keepdims=keepdims: getattr(v, name)(
+                            axis=axis, keepdims=keepdims
+                        ),
+                        values(distinct((2, 3, 4), 30)),
+                    )
+                )
+        cases += [
+            Case(f"{name}-1d", lambda v, name=name: getattr(v, name)(), values(distinct((5,), 31))),
+            Case(f"{name}-0d", lambda v, name=name: getattr(v, name)(), values(np.array(1.3))),
+            Case(f"{name}-scalar-mode", lambda v, name=name: getattr(v, name)(), values(-0.8)),
+            Case(
+                f"{name}-then-broadcast",
+                lambda v, name=name: v - getattr(v, name)(axis=1, keepdims=True),
+                values(distinct((3, 4), 32)),
+            ),
+        ]
+    return cases
+
+
+def shape_cases() -> list[Case]:
+    x = distinct((2, 3, 4), 40)
+    m = distinct((3, 5), 41)
+    mask = np.arange(15).reshape(3, 5) % 3 == 0
+    indexings: list[tuple[str, Any]] = [
+        ("int", 1),
+        ("negative-int", -1),
+        ("slice", (slice(None), slice(1, 3))),
+        ("reversed", slice(None, None, -1)),
+        ("ellipsis", (Ellipsis, 0)),
+        ("newaxis", (None, 1)),
+        ("int-slice-int", (1, slice(None), 2)),
+        ("repeated-fancy", [0, 0, 1, 0]),
+        ("repeated-fancy-pairs", ([0, 0, 1], [2, 2, 2])),
+        ("repeated-fancy-array", np.array([1, 1, 1])),
+        ("slice-and-repeated-fancy", (slice(None), [1, 1, 0])),
+    ]
+    cases = [
+        Case("reshape-tuple", lambda v: v.reshape((4, 6)), values(x)),
+        Case("reshape-args", lambda v: v.reshape(6, 4), values(x)),
+        Case("reshape-flat", lambda v: v.reshape(-1), values(x)),
+        Case("reshape-infer", lambda v: v.reshape(3, -1, 2), values(x)),
+        Case("reshape-to-0d", lambda v: v.reshape(()), values(np.array([0.7]))),
+        Case("transpose-reverse", lambda v: v.transpose(), values(x)),
+        Case("transpose-axes", lambda v: v.transpose(1, 0, 2), values(x)),
+        Case("transpose-tuple", lambda v: v.transpose((2, 0, 1)), values(x)),
+        Case("T-3d", lambda v: v.T, values(x)),
+        Case("T-2d", lambda v: v.T, values(m)),
+        Case("T-1d", lambda v: v.T, values(m[0])),
+        Case("mask", lambda v: v[mask], values(m)),
+        Case("index-then-matmul", lambda v: v[0] @ v[1:].T, values(m)),
+    ]
+    cases += [Case(f"getitem-{name}", lambda v, i=i: v[i], values(x)) for name, i in indexings]
+    return cases
+
+
+ALL_CASES = (
+    binary_cases()
+    + power_cases()
+    + unary_cases()
+    + matmul_cases()
+    + reduction_cases()
+    + shape_cases()
+)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_rule_matches_central_differences(case: Case, strategy: str) -> None:
+    check(case.fn, case.make(), strategy)
+
+
+def test_case_names_are_unique() -> None:
+    names = [case.name for case in ALL_CASES]
+    assert len(names) == len(set(names))
+
+
+# -- what the rules must do beyond matching on generic points ----------------------------------
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_max_splits_ties_evenly(strategy: str) -> None:
+    # Central differences cannot see a tie entry by entry, but they can along the direction
+    # that raises all tied entries together, and on the entry that is not a maximum.
+    x = mg.Value(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]))
+    x.max(axis=1).sum().backward(strategy=strategy)
+    grad = x.grad
+    eps = 1e-6
+    for row, tied in ((0, [1, 2]), (1, [0, 1, 2])):
+        direction = np.zeros_like(x.data)
+        direction[row, tied] = 1.0
+        up = mg.Value(x.data + eps * direction).max(axis=1).sum().item()
+        down = mg.Value(x.data - eps * direction).max(axis=1).sum().item()
+        assert np.isclose(grad[row, tied].sum(), (up - down) / (2 * eps))
+        assert np.allclose(grad[row, tied], grad[row, tied][0])  # evenly
+    assert grad[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_scalar_value_broadcast_against_array_gets_a_float_gradient(strategy: str) -> None:
+    a = mg.Value(1.5)
+    b = mg.Value(data((2, 3), 3))
+    weights = np.arange(6.0).reshape(2, 3)
+    ((a * b) * weights).sum().backward(strategy=strategy)
+    assert type(a.grad) is float
+    assert np.isclose(a.grad, numerical_grad(lambda a, b: ((a * b) * weights).sum(), (a, b), 0))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_constant_operands_get_no_gradient(strategy: str) -> None:
+    x = mg.Value(data((2, 3), 1))
+    c = mg.Value(data((3,), 2), requires_grad=False)
+    stats = (x * c).sum().backward(strategy=strategy, trace=True)
+    assert not any(node is c for node in stats.visits)
+    assert np.all(c.grad == 0)
+    assert np.allclose(x.grad, np.broadcast_to(c.data, (2, 3)))
+
+
+# -- gradcheck itself can fail ------------------------------------------------------------------
+
+
+def wrong_tanh_vjp(g: Any, node: Any) -> tuple[Any, ...]:
+    """Deliberately wrong: tanh' taken as tanh instead of 1 - tanh^2."""
+    return (g * node.data,)
+
+
+def unexpanded_sum_vjp(g: Any, node: Any) -> tuple[Any, ...]:
+    """Deliberately wrong: the gradient of sum is not broadcast back to the input's shape."""
+    return (g,)
+
+
+def swapped_mul_vjp(g: Any, node: Any) -> tuple[Any, ...]:
+    """Deliberately wrong: each factor gets g times itself instead of the other factor."""
+    a, b = node.parents
+    return g * a.data, g * b.data
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(
+    ("attribute", "rule", "fn", "inputs"),
+    [
+        ("TANH", wrong_tanh_vjp, lambda v: v.tanh(), (0.4,)),
+        ("TANH", wrong_tanh_vjp, lambda v: v.tanh().sum(), (np.array([0.4, -1.1]),)),
+        ("SUM", unexpanded_sum_vjp, lambda v: v.sum(), (np.array([0.4, -1.1, 2.0]),)),
+        ("MUL", swapped_mul_vjp, lambda a, b: a * b, (0.5, 2.0)),
+        ("MUL", swapped_mul_vjp, lambda a, b: (a * b).sum(), (np.ones(3), np.arange(3.0))),
+    ],
+    ids=["tanh-scalar", "tanh-tensor", "sum-shape", "mul-scalar", "mul-tensor"],
+)
+def test_gradcheck_fails_on_a_wrong_rule(
+    monkeypatch: pytest.MonkeyPatch,
+    strategy: str,
+    attribute: str,
+    rule: Callable[[Any, Any], tuple[Any, ...]],
+    fn: Fn,
+    inputs: tuple[Any, ...],
+) -> None:
+    right = getattr(mg_ops, attribute)
+    assert gradcheck(fn, *values(*inputs)(), strategy=strategy)  # the right rule passes
+    monkeypatch.setattr(mg_ops, attribute, mg_ops.Op(right.name, right.forward, rule))
+    with pytest.raises(AssertionError, match="gradient of input"):
+        gradcheck(fn, *values(*inputs)(), strategy=strategy)
+    assert not gradcheck(fn, *values(*inputs)(), strategy=strategy, raise_on_failure=False)
+
+
+def test_gradcheck_restores_grads_and_data() -> None:
+    x = mg.Value(np.array([0.3, -0.2]))
+    x.grad = np.array([5.0, 6.0])
+    before = np.array(x.data)
+    assert gradcheck(lambda v: (v * v).sum(), x)
+    assert np.array_equal(x.grad, [5.0, 6.0])
+    assert np.array_equal(x.data, before)
