@@ -153,7 +153,7 @@ def make_moons(
         ValueError: If ``n_samples < 1``, ``noise < 0`` or both ``seed`` and ``rng`` are given.
         TypeError: If an argument has the wrong type.
 
-    Example:
+    Examples:
         >>> X, y = make_moons(100, noise=0.05, seed=0)
         >>> X.shape, y.dtype.name, int(y.sum())
         ((100, 2), 'int64', 50)
@@ -622,7 +622,7 @@ def batches(
             0-d array, or both ``seed`` and ``rng`` are given.
         TypeError: If ``batch_size`` is not an integer.
 
-    Example:
+    Examples:
         >>> X, y = make_moons(10, seed=0)
         >>> [len(yb) for _, yb in batches(X, y, batch_size=4, seed=0)]
         [4, 4, 2]

@@ -345,4 +345,6 @@ def _unary_with(op: Op, a: Value, saved: Any) -> Value:
         data = op.forward(a.data, saved)
     except (ValueError, IndexError) as error:
         raise ShapeError(f"{op.name}{saved!r} does not fit shape {a.shape}: {error}") from None
+    except TypeError as error:  # e.g. a float axis: name the op and the shape, not just numpy's
+        raise TypeError(f"{op.name}{saved!r} on shape {a.shape}: {error}") from None
     return _node(data, (a,), op, saved)

@@ -142,6 +142,11 @@ def _seed_for(output: Any, seed: Any) -> Any:
             )
         return np.ones_like(data)
     seed = getattr(seed, "data", seed) if type(seed).__name__ == "Value" else seed
+    if np.asarray(seed).dtype.kind not in "fiu":  # no silent casts of bools, complex, strings
+        raise TypeError(
+            f"seed gradient must be real numbers shaped like the output {np.shape(data)}; "
+            f"got {type(seed).__name__} of dtype {np.asarray(seed).dtype}"
+        )
     seed_array = np.array(seed, dtype=np.float64 if type(data) is float else data.dtype)
     if seed_array.shape != np.shape(data):
         raise ShapeError(

@@ -53,7 +53,11 @@ def cycle_checked(root: Node, seed: Any, *, trace: list[Any] | None = None) -> W
         for node in reversed(list(consumers)):
             grad_of(node, 1)
 
-    run_recursive("cycle_checked", len(consumers), walk)
+    try:
+        run_recursive("cycle_checked", len(consumers), walk)
+    finally:
+        # break the cycle grad_of -> its closure cell -> grad_of (see memoized.py)
+        grad_of = None  # type: ignore[assignment]
     if root.op is not None and root not in local:
         local[root] = ()
     return WalkResult(grads, len(local), deepest, trace or [])

@@ -49,7 +49,13 @@ def memoized(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkRe
         for node in reversed(list(consumers)):  # deepest-found first
             grad_of(node, 1)
 
-    run_recursive("memoized", len(consumers), walk)
+    try:
+        run_recursive("memoized", len(consumers), walk)
+    finally:
+        # A recursive closure refers to itself through its closure cell: a reference cycle that
+        # would keep the whole graph and its gradients (in `grads`, `local`, `consumers`) alive
+        # until the cycle collector runs. Emptying the cell lets reference counting free them.
+        grad_of = None  # type: ignore[assignment]
     if root.op is not None and root not in local:  # a root whose parents need no gradient
         local[root] = ()
     return WalkResult(grads, len(local), deepest, trace or [])

@@ -58,8 +58,12 @@ def count_paths(root: Node, consumers: dict[Any, list[tuple[Any, int]]]) -> dict
         paths[node] = total
         return total
 
-    for node in reversed(list(consumers)):
-        count(node)
+    try:
+        for node in reversed(list(consumers)):
+            count(node)
+    finally:
+        # break the cycle count -> its closure cell -> count (see memoized.py)
+        count = None  # type: ignore[assignment]
     return paths
 
 
@@ -96,5 +100,9 @@ def naive(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResul
             if parent.requires_grad:
                 push(parent, parent_grad, depth + 1)
 
-    run_recursive("naive", len(consumers), lambda: push(root, seed, 1))
+    try:
+        run_recursive("naive", len(consumers), lambda: push(root, seed, 1))
+    finally:
+        # break the cycle push -> its closure cell -> push (see memoized.py)
+        push = None  # type: ignore[assignment]
     return WalkResult(grads, calls, deepest, trace or [])

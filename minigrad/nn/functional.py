@@ -25,10 +25,11 @@ def _rows(pred: Any) -> list[list[Value]]:
     return [list(row) for row in pred]
 
 
-def _targets(target: Any, shape: tuple[int, ...]) -> NDArray[np.float64]:
+def _targets(target: Any, shape: tuple[int, ...], dtype: Any = np.float64) -> NDArray[Any]:
     """Targets as an array of `shape`: broadcast, or reshaped when only axes of size 1 differ
-    ((N,) for predictions (N, 1)); a (3, 2) target never pairs with (2, 3) predictions."""
-    t = np.asarray(target.data if isinstance(target, Value) else target, dtype=np.float64)
+    ((N,) for predictions (N, 1)); a (3, 2) target never pairs with (2, 3) predictions.
+    `dtype` is the predictions' (targets are data: they never upcast a float32 graph)."""
+    t = np.asarray(target.data if isinstance(target, Value) else target, dtype=dtype)
     squeezed = [n for n in t.shape if n != 1] == [n for n in shape if n != 1]
     try:
         return np.broadcast_to(t.reshape(shape) if squeezed else t, shape)
@@ -54,7 +55,7 @@ def mse_loss(pred: Any, target: Any) -> Value:
             [(p - float(t[i, j])) ** 2 for i, row in enumerate(rows) for j, p in enumerate(row)]
         )
     p: Value = pred
-    return ((p - _targets(target, p.shape)) ** 2).mean()
+    return ((p - _targets(target, p.shape, p.dtype)) ** 2).mean()
 
 
 def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
@@ -73,7 +74,7 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
         ]
         return _scalar_mean(terms)
     x: Value = logits
-    t = _targets(target, x.shape)
+    t = _targets(target, x.shape, x.dtype)
     return (x.softplus() - x * t).mean()
 
 

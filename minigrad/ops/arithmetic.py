@@ -40,8 +40,8 @@ def _div_vjp(g: Any, node: Any) -> Grads:
     """d(a / b) = (g / b, -g * a / b^2)"""
     a, b = node.parents
     return (
-        unbroadcast(g / b.data, a.data) if a.requires_grad else None,
-        unbroadcast(-g * node.data / b.data, b.data) if b.requires_grad else None,
+        unbroadcast(_truediv(g, b.data), a.data) if a.requires_grad else None,
+        unbroadcast(_truediv(-g * node.data, b.data), b.data) if b.requires_grad else None,
     )
 
 
@@ -60,6 +60,11 @@ def _float_pow(a: float, b: float) -> float:
         return math.inf
 
 
+def _float_log(a: float) -> float:
+    """log(a) with numpy's answers off the domain: -inf at 0, nan below."""
+    return math.log(a) if a > 0.0 else (-math.inf if a == 0.0 else math.nan)
+
+
 def _pow_forward(a: Any, b: Any) -> Any:
     if type(a) is float and type(b) is float:
         return _float_pow(a, b)
@@ -69,10 +74,11 @@ def _pow_forward(a: Any, b: Any) -> Any:
 def _pow_vjp(g: Any, node: Any) -> Grads:
     """d(a ** b) = (g * b * a^(b-1), g * a^b * log(a))"""
     a, b = node.parents
-    ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.data) if a.requires_grad else None
+    power = _pow_forward(a.data, b.data - 1)  # floats too: nan or inf, never an exception
+    ga = unbroadcast(g * b.data * power, a.data) if a.requires_grad else None
     gb = None
     if b.requires_grad:
-        log_a = math.log(a.data) if type(a.data) is float else np.log(a.data)
+        log_a = _float_log(a.data) if type(a.data) is float else np.log(a.data)
         gb = unbroadcast(g * node.data * log_a, b.data)
     return ga, gb
 
@@ -94,7 +100,7 @@ def _power_vjp(g: Any, node: Any) -> Grads:
     """d(a ** n) = g * n * a^(n-1), for a constant number n"""
     (a,) = node.parents
     n = node.saved
-    return (g * (n * a.data ** (n - 1)),)
+    return (g * (n * _power_forward(a.data, n - 1)),)
 
 
 ADD = Op("add", operator.add, _add_vjp)

@@ -29,7 +29,10 @@ def _log(x: Any) -> Any:
 
 def _log_vjp(g: Any, node: Any) -> Grads:
     """d/dx log(x) = 1 / x"""
-    return (g / node.parents[0].data,)
+    x = node.parents[0].data
+    if type(x) is float and x == 0.0 and type(g) is float:  # numpy's answer, not an exception
+        return (math.copysign(math.inf, g) * math.copysign(1.0, x) if g else math.nan,)
+    return (g / x,)
 
 
 def _tanh(x: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,7 @@ def _mean_vjp(g: Any, node: Any) -> Grads:
     axis, keepdims = node.saved
     if type(x) is float:
         return (g,)
-    n = int(np.prod([x.shape[a] for a in _normalized_axes(axis, x.ndim)]))
+    n = math.prod(x.shape[a] for a in _normalized_axes(axis, x.ndim))
     return (np.broadcast_to(_expand(g, x, axis, keepdims) / n, x.shape),)
 
 
@@ -71,7 +72,7 @@ def _max_vjp(g: Any, node: Any) -> Grads:
         return (g,)
     out = _expand(node.data, x, axis, keepdims)
     winners = x == out
-    share = winners / winners.sum(axis=axis, keepdims=True)
+    share = winners / winners.sum(axis=axis, keepdims=True, dtype=x.dtype)  # float32 stays
     return (share * _expand(g, x, axis, keepdims),)
 
 

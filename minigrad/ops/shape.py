@@ -25,8 +25,10 @@ def _transpose(x: Any, axes: tuple[int, ...] | None) -> Any:
 def _transpose_vjp(g: Any, node: Any) -> Grads:
     """d transpose(x, axes) = transpose(g, argsort(axes))"""
     axes = node.saved
-    inverse = None if axes is None else tuple(int(i) for i in np.argsort(axes))
-    return (g.transpose(inverse),)
+    if axes is None:
+        return (g.transpose(),)
+    ndim = np.ndim(g)  # negative axes count from the end: argsort needs them normalized
+    return (g.transpose(tuple(int(i) for i in np.argsort([a % ndim for a in axes]))),)
 
 
 def _getitem(x: Any, index: Any) -> Any:

@@ -1,0 +1,333 @@
+"""Scalar mode against micrograd: an MLP 2-16-16-1 on 100 points, forward + backward.
+
+Both engines get the same weights and the same data, and build the same graph the same way
+(micrograd's `Neuron`: `sum(w_i * x_i, b)`, ReLU on the hidden layers, a linear output; the loss is
+the mean squared error). The script first checks that both give the same loss and gradients, then
+times forward, backward and forward + backward, under every minigrad strategy.
+
+Everything is timed twice: with the garbage collector on (Python's default, what a training loop
+sees) and off (as `timeit` does: the cost of the arithmetic and bookkeeping alone). The two differ
+a lot for micrograd, whose backward closures make every node part of a reference cycle.
+
+Target (issue 2): minigrad's forward + backward time <= 0.5 x micrograd's.
+
+Run: `.venv/bin/python -m benchmarks.bench_scalar_vs_micrograd [--quick] [--repeat N]`
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import random
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import minigrad as mg
+from benchmarks._common import (
+    fmt_int,
+    fmt_seconds,
+    make_parser,
+    median_time,
+    print_header,
+    print_table,
+    repeat_from,
+)
+
+try:
+    from micrograd import nn as micro_nn
+except ImportError:  # the micrograd column is skipped
+    micro_nn = None
+
+SIZES = (2, 16, 16, 1)
+TARGET_RATIO = 0.5
+DEFAULT_STRATEGY = "topological"
+
+Weights = list[list[tuple[list[float], float]]]
+"""Per layer, per neuron: (input weights, bias)."""
+
+
+class ScalarMLP:
+    """micrograd's MLP, neuron by neuron, on minigrad's scalar Values (ReLU hidden, linear out)."""
+
+    def __init__(self, weights: Weights) -> None:
+        self.layers = [
+            [([mg.Value(w) for w in ws], mg.Value(b)) for ws, b in layer] for layer in weights
+        ]
+
+    def __call__(self, x: Sequence[Any]) -> Any:
+        last = len(self.layers) - 1
+        out: list[Any] = list(x)
+        for i, layer in enumerate(self.layers):
+            acts = [sum((wi * xi for wi, xi in zip(ws, out, strict=True)), b) for ws, b in layer]
+            out = [a.relu() for a in acts] if i < last else acts
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Any]:
+        return [p for layer in self.layers for ws, b in layer for p in (*ws, b)]
+
+
+@dataclass
+class Engine:
+    """One engine under test: how to run the forward pass and the backward pass."""
+
+    name: str
+    strategy: str
+    forward: Callable[[], Any]
+    backward: Callable[[Any], Any]
+    parameters: list[Any]
+
+
+def make_data(n: int, seed: int) -> tuple[list[tuple[float, float]], list[float]]:
+    """n points in [-2, 2]^2 with a smooth target in [-1, 1]."""
+    rng = random.Random(seed)
+    xs = [(rng.uniform(-2.0, 2.0), rng.uniform(-2.0, 2.0)) for _ in range(n)]
+    ys = [0.8 * (x0 * x1 > 0) - 0.4 + 0.1 * x0 for x0, x1 in xs]
+    return xs, ys
+
+
+def make_weights(seed: int) -> tuple[Weights, Any]:
+    """Weights drawn as micrograd draws them (uniform(-1, 1), bias 0); micrograd's model too."""
+    random.seed(seed)
+    if micro_nn is not None:
+        model = micro_nn.MLP(SIZES[0], list(SIZES[1:]))
+        weights = [
+            [([w.data for w in n.w], float(n.b.data)) for n in layer.neurons]
+            for layer in model.layers
+        ]
+        return weights, model
+    rng = random.Random(seed)
+    weights = [
+        [([rng.uniform(-1.0, 1.0) for _ in range(nin)], 0.0) for _ in range(nout)]
+        for nin, nout in itertools.pairwise(SIZES)
+    ]
+    return weights, None
+
+
+def mse(model: Callable[[Any], Any], xs: Sequence[Any], ys: Sequence[float]) -> Any:
+    """Mean squared error, written the same way for both engines."""
+    loss = sum((model(list(x)) - y) ** 2 for x, y in zip(xs, ys, strict=True))
+    return loss * (1.0 / len(xs))
+
+
+def engines(weights: Weights, micro_model: Any, xs: Any, ys: Any) -> list[Engine]:
+    """micrograd (when installed), then minigrad under each strategy, all with the same weights."""
+    out: list[Engine] = []
+    if micro_model is not None:
+        out.append(
+            Engine(
+                "micrograd",
+                "-",
+                lambda: mse(micro_model, xs, ys),
+                lambda loss: loss.backward(),
+                micro_model.parameters(),
+            )
+        )
+    model = ScalarMLP(weights)
+    for strategy in mg.available_strategies():
+
+        def backward(loss: Any, strategy: str = strategy) -> Any:
+            return loss.backward(strategy=strategy)
+
+        out.append(
+            Engine(
+                "minigrad",
+                strategy,
+                lambda: mse(model, xs, ys),
+                backward,
+                model.parameters(),
+            )
+        )
+    return out
+
+
+def zero_grads(engine: Engine) -> None:
+    for p in engine.parameters:
+        p.grad = 0.0 if engine.name == "micrograd" else None
+
+
+def check(engine_list: list[Engine]) -> tuple[list[list[str]], dict[str, str]]:
+    """One forward + backward each: losses, gradient differences and walk statistics.
+
+    Returns the table rows and, per strategy, why it refused (if it did).
+    """
+    reference: tuple[float, list[float]] | None = None
+    rows: list[list[str]] = []
+    refused: dict[str, str] = {}
+    for engine in engine_list:
+        zero_grads(engine)
+        loss = engine.forward()
+        try:
+            stats = engine.backward(loss)
+        except mg.PathExplosionError as error:
+            refused[engine.strategy] = f"refused ({fmt_int(error.predicted_calls)} calls predicted)"
+            rows.append([engine.name, engine.strategy, f"{loss.data:.17g}", "", "", "", "", ""])
+            continue
+        grads = [float(p.grad) for p in engine.parameters]
+        if reference is None:
+            reference = (float(loss.data), grads)
+            loss_diff, grad_diff = "(reference)", "(reference)"
+        else:
+            loss_diff = f"{abs(float(loss.data) - reference[0]):.2e}"
+            grad_diff = f"{max(abs(a - b) for a, b in zip(grads, reference[1], strict=True)):.2e}"
+        if stats is None:  # micrograd returns nothing
+            calls = nodes = depth = "-"
+        else:
+            calls, nodes, depth = (
+                fmt_int(stats.vjp_calls),
+                fmt_int(stats.nodes),
+                str(stats.max_depth),
+            )
+        rows.append(
+            [
+                engine.name,
+                engine.strategy,
+                f"{loss.data:.17g}",
+                loss_diff,
+                grad_diff,
+                calls,
+                nodes,
+                depth,
+            ]
+        )
+    for engine in engine_list:
+        zero_grads(engine)
+    return rows, refused
+
+
+def time_engine(
+    engine: Engine, repeat: int, gc_enabled: bool, forward: float | None = None
+) -> tuple[float, float, float]:
+    """Median seconds of forward, backward (on a fresh graph each time) and forward + backward.
+
+    `forward`, when given, is a median already measured for the same forward code (minigrad's
+    forward pass does not depend on the strategy), and is not measured again.
+    """
+    if forward is None:
+        forward = median_time(engine.forward, repeat, gc_enabled=gc_enabled)
+    backward = median_time(engine.backward, repeat, setup=engine.forward, gc_enabled=gc_enabled)
+    total = median_time(lambda: engine.backward(engine.forward()), repeat, gc_enabled=gc_enabled)
+    return forward, backward, total
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser("Scalar mode against micrograd: MLP 2-16-16-1, forward + backward.")
+    parser.add_argument("--points", type=int, default=None, help="data points (default 100)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    repeat = repeat_from(args)
+    points = args.points or (20 if args.quick else 100)
+
+    micro_version = "not installed: its column is skipped"
+    if micro_nn is not None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            micro_version = version("micrograd")
+        except PackageNotFoundError:
+            micro_version = "installed (version unknown)"
+    print_header(
+        "minigrad scalar mode vs micrograd",
+        args,
+        [
+            ("minigrad", mg.__version__),
+            ("micrograd", micro_version),
+            ("gc", f"thresholds {gc.get_threshold()}"),
+            ("model", f"MLP {'-'.join(map(str, SIZES))}, ReLU hidden, linear output, MSE"),
+            ("data", f"{points} points, seed {args.seed}"),
+        ],
+    )
+    if micro_nn is None:
+        print(
+            "micrograd is not installed (pip install micrograd==0.1.0): comparing strategies only."
+        )
+        print()
+
+    xs, ys = make_data(points, args.seed)
+    weights, micro_model = make_weights(args.seed)
+    engine_list = engines(weights, micro_model, xs, ys)
+
+    print("Correctness: one forward + backward each, same weights, same data")
+    check_rows, refused = check(engine_list)
+    print_table(
+        [
+            "engine",
+            "strategy",
+            "loss",
+            "|loss diff|",
+            "max |grad diff|",
+            "vjp_calls",
+            "nodes",
+            "max_depth",
+        ],
+        check_rows,
+    )
+
+    verdicts: list[str] = []
+    for gc_enabled in (True, False):
+        label = "gc on (Python default)" if gc_enabled else "gc off (timeit convention)"
+        print(f"Median seconds, {label}")
+        rows: list[list[str]] = []
+        micro_total: float | None = None
+        micro_backward: float | None = None
+        forwards: dict[str, float] = {}  # engine name -> forward median (strategy-independent)
+        for engine in engine_list:
+            if engine.strategy in refused:
+                rows.append(
+                    [engine.name, engine.strategy, refused[engine.strategy], "", "", "", ""]
+                )
+                continue
+            forward, backward, total = time_engine(
+                engine, repeat, gc_enabled, forwards.get(engine.name)
+            )
+            forwards[engine.name] = forward
+            if engine.name == "micrograd":
+                micro_total, micro_backward = total, backward
+            ratio = "-" if micro_total is None else f"{total / micro_total:.2f}"
+            bratio = "-" if micro_backward is None else f"{backward / micro_backward:.2f}"
+            rows.append(
+                [
+                    engine.name,
+                    engine.strategy,
+                    fmt_seconds(forward),
+                    fmt_seconds(backward),
+                    fmt_seconds(total),
+                    ratio,
+                    bratio,
+                ]
+            )
+            if engine.strategy == DEFAULT_STRATEGY and micro_total is not None:
+                met = "met" if total / micro_total <= TARGET_RATIO else "NOT met"
+                verdicts.append(
+                    f"{label}: minigrad ({DEFAULT_STRATEGY}) / micrograd = "
+                    f"{total / micro_total:.2f} (target <= {TARGET_RATIO}): {met}"
+                )
+        print_table(
+            [
+                "engine",
+                "strategy",
+                "forward",
+                "backward",
+                "total",
+                "total ratio (/micrograd)",
+                "backward ratio",
+            ],
+            rows,
+        )
+
+    if verdicts:
+        print("Target: forward + backward time of minigrad <= 0.5 x micrograd's")
+        for verdict in verdicts:
+            print(f"  {verdict}")
+    else:
+        print("Target not checked: micrograd is not installed.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""Every example runs (quick arguments, in a subprocess), exits 0 and prints what it promises."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, *args: str) -> str:
+    """Run examples/<name> with `args`; return its stdout after checking the exit code."""
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=EXAMPLES.parent,
+        check=False,
+    )
+    assert done.returncode == 0, f"{name} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_train_moons(tmp_path: Path) -> None:
+    plot = tmp_path / "moons.png"
+    out = run_example("train_moons.py", "--epochs", "30", "--plot", str(plot))
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    assert accuracy >= 0.97
+    if "decision boundary saved" in out:
+        assert plot.read_bytes().startswith(b"\x89PNG")
+    else:
+        assert "matplotlib is not installed" in out
+
+
+def test_scalar_vs_tensor() -> None:
+    out = run_example("scalar_vs_tensor.py", "--sizes", "2,3,1", "--batch", "4")
+    difference = re.search(r"max \|gradient difference\| scalar vs tensor: (\S+)", out)
+    assert difference is not None and float(difference.group(1)) < 1e-10
+    for strategy in ("naive", "memoized", "cycle_checked", "topological"):
+        assert re.search(rf"^{strategy}\s+scalar\s", out, re.MULTILINE)
+
+
+def test_recursive_training() -> None:
+    out = run_example("recursive_training.py", "--epochs", "30")
+    assert re.search(r"^data: the (REAL|GENERATED) banknote", out, re.MULTILINE)
+    rows = re.findall(r"^(callstack/\w+|cachelist|graph/\w+)\s.*\s(\S+)$", out, re.MULTILINE)
+    assert {engine for engine, _ in rows} >= {"callstack/after", "cachelist", "graph/naive"}
+    assert all(float(difference) <= 1e-12 for _, difference in rows)
+    assert "the pitfall" in out and "largest difference during the run" in out
+
+
+def test_naive_blowup() -> None:
+    out = run_example("naive_blowup.py", "--max-width", "2", "--max-depth", "4")
+    assert "loss = 0.055878068519" in out
+    assert "runs 111 times" in out
+    assert re.search(r"^\s+2\s+4\s+59\s+78\s+78\s+38\s+38\s", out, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "name", ["train_moons.py", "scalar_vs_tensor.py", "recursive_training.py", "naive_blowup.py"]
+)
+def test_help(name: str) -> None:
+    assert "usage:" in run_example(name, "--help")
