@@ -19,13 +19,13 @@ def cycle_checked(root: Node, seed: Any, *, trace: list[Any] | None = None) -> W
     """Backward by memoized recursion with in-progress marks; raises CycleError on a cycle."""
     consumers = consumers_of(root)
     if consumers[root]:  # the output feeds a node below it: a cycle through the output itself
-        path = [root]
-        while path[-1] is not root or len(path) == 1:
-            path.append(consumers[path[-1]][0][0])
-            if path.count(path[-1]) > 1:
-                path = path[path.index(path[-1]) : -1]
+        loop = [root]
+        while loop[-1] is not root or len(loop) == 1:
+            loop.append(consumers[loop[-1]][0][0])
+            if loop.count(loop[-1]) > 1:
+                loop = loop[loop.index(loop[-1]) : -1]
                 break
-        raise CycleError(path[::-1] if path[0] is root else path)
+        raise CycleError(loop[::-1] if loop[0] is root else loop)
     grads: dict[Any, Any] = {root: seed}  # the DONE marks
     local: dict[Any, Any] = {}
     path: list[Any] = []  # the IN PROGRESS nodes, in recursion order
