@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.ops.core import Grads, Op, unbroadcast
+from minigrad.ops.elementwise import _log
 
 
 def _add_vjp(g: Any, node: Any) -> Grads:
@@ -60,11 +61,6 @@ def _float_pow(a: float, b: float) -> float:
         return math.inf
 
 
-def _float_log(a: float) -> float:
-    """log(a) with numpy's answers off the domain: -inf at 0, nan below."""
-    return math.log(a) if a > 0.0 else (-math.inf if a == 0.0 else math.nan)
-
-
 def _pow_forward(a: Any, b: Any) -> Any:
     if type(a) is float and type(b) is float:
         return _float_pow(a, b)
@@ -78,7 +74,7 @@ def _pow_vjp(g: Any, node: Any) -> Grads:
     ga = unbroadcast(g * b.data * power, a.data) if a.requires_grad else None
     gb = None
     if b.requires_grad:
-        log_a = _float_log(a.data) if type(a.data) is float else np.log(a.data)
+        log_a = _log(a.data)  # numpy's answers off the domain, floats included
         gb = unbroadcast(g * node.data * log_a, b.data)
     return ga, gb
 
