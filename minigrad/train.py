@@ -91,9 +91,9 @@ def fit(
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    loss_fn = LOSSES[loss] if isinstance(loss, str) else loss
     if isinstance(loss, str) and loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    loss_fn = LOSSES[loss] if isinstance(loss, str) else loss
     X = np.asarray(X)
     y = np.asarray(y)
     target = y.reshape(-1, 1).astype(np.float64) if loss == "bce" else y
