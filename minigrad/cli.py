@@ -52,6 +52,26 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
 def _strategy(text: str) -> str:
     try:
         get_strategy(text)
@@ -102,7 +122,10 @@ def _flat_grads(leaves: Sequence[Value]) -> np.ndarray[Any, Any]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     kind, width, depth, mode = args.graph, args.width, args.depth, args.mode
-    print(f"graph: {kind}, width {width}, depth {depth}, {mode} mode")
+    if kind == "chain":
+        print(f"graph: chain of {depth} steps ({2 * depth} op nodes), {mode} mode")
+    else:
+        print(f"graph: {kind}, width {width}, depth {depth}, {mode} mode")
     reference: np.ndarray[Any, Any] | None = None
     try:
         out, leaves = graphs.build(kind, width, depth, mode)
@@ -210,6 +233,12 @@ def _dataset(name: str, seed: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.strategy and args.engine != "graph":
+        print(
+            f"minigrad train: error: --strategy applies to --engine graph only, not {args.engine}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         X, y = _dataset(args.dataset, args.seed)
     except ImportError as error:
@@ -441,8 +470,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("compare", help="run every strategy on one graph and tabulate the costs")
-    p.add_argument("--width", type=_positive, default=3, help="units per layer (default 3)")
-    p.add_argument("--depth", type=_positive, default=5, help="layers, or chain length (default 5)")
+    p.add_argument(
+        "--width", type=_positive, default=3, help="units per layer (default 3; not for chain)"
+    )
+    p.add_argument("--depth", type=_positive, default=5, help="layers, or chain steps (default 5)")
     p.add_argument("--mode", choices=graphs.MODES, default="scalar", help="scalar or tensor nodes")
     p.add_argument("--graph", choices=graphs.GRAPH_KINDS, default="dense", help="graph shape")
     p.set_defaults(run=cmd_compare)
@@ -458,15 +489,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_blowup)
 
     p = sub.add_parser("train", help="train an MLP with a chosen engine and strategy")
-    p.add_argument("--dataset", choices=DATASETS, default="moons")
+    p.add_argument("--dataset", choices=DATASETS, default="moons", help="default moons")
     p.add_argument("--sizes", type=_sizes, help="layer sizes, e.g. 2,16,16,2 (default fits data)")
-    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
-    p.add_argument("--strategy", type=_strategy, help="backward strategy (graph engine)")
-    p.add_argument("--engine", choices=layerwise.ENGINES, default="graph")
-    p.add_argument("--epochs", type=_positive, default=100)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default 0.02 / 0.5)")
-    p.add_argument("--batch-size", type=_positive, default=64, help="graph engine minibatch")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="default relu"
+    )
+    p.add_argument(
+        "--strategy",
+        type=_strategy,
+        help="backward strategy (graph engine only; default: the default)",
+    )
+    p.add_argument(
+        "--engine", choices=layerwise.ENGINES, default="graph",
+        help="graph: Value graph + Adam minibatches; callstack/cachelist: graph-free full batch",
+    )  # fmt: skip
+    p.add_argument("--epochs", type=_positive, default=100, help="default 100")
+    p.add_argument(
+        "--lr", type=_positive_float, default=None,
+        help="learning rate (default 0.02 with Adam for graph, 0.5 with plain steps otherwise)",
+    )  # fmt: skip
+    p.add_argument(
+        "--batch-size", type=_positive, default=64, help="graph engine minibatch (default 64)"
+    )
+    p.add_argument("--seed", type=_seed, default=0, help="data and weight seed (default 0)")
     p.add_argument("--plot", metavar="DIR", help="save loss (and boundary) PNGs in DIR")
     p.set_defaults(run=cmd_train)
 

@@ -37,7 +37,10 @@ def residual_net(
 
 
 def chain(length: int, mode: str = "scalar", seed: int = 0) -> tuple[Value, list[Value]]:
-    """x -> tanh(0.5 x) -> ... : `length` ops deep, one path; recursion depth = length + 1."""
+    """x -> tanh(0.5 x) -> ... , `length` times: 2 * length op nodes on one path.
+
+    The recursive walks reach depth 2 * length + 1 (every op node and the leaf x).
+    """
     rng = np.random.default_rng(seed)
     x = Value(float(rng.normal()) if mode == "scalar" else rng.normal(size=4), label="x")
     y = x

@@ -19,15 +19,24 @@ def fmt_number(x: Any) -> str:
     return str(x)
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
+PLACEHOLDERS = ("-", "", "not run")
+
+
+def _right_aligned(x: Any) -> bool:
+    """Numbers, quantities such as "3 KiB" or "1.2x", and placeholders line up on the right."""
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, int | float):
+        return True
+    text = str(x)
+    return text in PLACEHOLDERS or text[:1].isdigit()
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """An aligned plain-text table: text columns left-aligned, numbers right-aligned."""
+    """An aligned plain-text table: text columns left-aligned, number columns right-aligned."""
     cells = [[fmt_number(c) for c in row] for row in rows]
     numeric = [
-        all(_is_number(row[i]) or row[i] in ("-", "") for row in rows if i < len(row))
+        all(_right_aligned(row[i]) for row in rows if i < len(row))
         for i in range(len(headers))
     ]
     widths = [

@@ -68,6 +68,7 @@ def test_compare_shows_a_refusal_in_its_row_instead_of_crashing() -> None:
 def test_compare_tensor_chain() -> None:
     result = run("compare", "--graph", "chain", "--depth", "50", "--mode", "tensor")
     assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("graph: chain of 50 steps (100 op nodes), tensor mode")
     # 50 steps of (y * 0.5).tanh(), then .sum(): 101 op nodes above the leaf
     assert rows_of(result.stdout)["memoized"][3] == "102"
 
@@ -131,6 +132,11 @@ def test_graph_expression_and_dot_file(tmp_path: Path) -> None:
         ["train", "--sizes", "2,x"],
         ["graph", "__import__('os')"],
         ["graph", "a", "--values", "a"],
+        ["train", "--lr", "-1"],
+        ["train", "--lr", "nan"],
+        ["train", "--seed", "-3"],
+        ["train", "--sizes", "2,8,3"],
+        ["train", "--engine", "callstack", "--strategy", "naive"],
         ["frobnicate"],
         [],
     ],
@@ -140,6 +146,26 @@ def test_bad_arguments_exit_2_with_a_message(args: list[str]) -> None:
     assert result.returncode == 2
     assert result.stderr.strip()
     assert "Traceback" not in result.stderr
+
+
+def test_bad_values_are_named_in_the_message() -> None:
+    assert "positive finite number, got -1" in run("train", "--lr", "-1").stderr
+    assert (
+        "--engine graph only" in run("train", "--engine", "cachelist", "--strategy", "naive").stderr
+    )
+
+
+def test_number_columns_line_up_on_the_right() -> None:
+    result = run("blowup", "--max-depth", "4", "--width", "3", "--run-limit", "100")
+    lines = [line for line in result.stdout.splitlines() if line[:5].strip().isdigit()]
+    assert any("not run" in line for line in lines)
+    column_end = {
+        len(line[: line.index("not run") + len("not run")]) for line in lines if "not run" in line
+    }
+    measured = [line for line in lines if "not run" not in line]
+    assert measured and len(column_end) == 1
+    end = column_end.pop()
+    assert all(line[end - 1].isdigit() and line[end] == " " for line in measured)
 
 
 def test_unknown_strategy_message_lists_the_known_ones() -> None:
