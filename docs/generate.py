@@ -2,12 +2,14 @@
 
     .venv/bin/python docs/generate.py            # full sizes (a few minutes)
     .venv/bin/python docs/generate.py --quick    # shrunk sizes: a smoke run, not for quoting
+    .venv/bin/python docs/generate.py --only cli # just the `minigrad ...` examples (about 20 s)
 
 Writes `docs/generated/*.md` (tables, examples with their real output), `docs/generated/bench_*.txt`
-(the stdout of each `benchmarks/bench_*.py`) and `docs/figures/*.png`. Every file is written
-atomically (a temporary file, then a rename), so a run that fails half-way leaves the previous
-versions in place. The pages include these files with `--8<--` snippets; no number in the docs is
-typed by hand.
+(the stdout of each `benchmarks/bench_*.py`), `docs/generated/cli_*.md` (each `minigrad ...`
+command of the command-line guide with what it printed) and `docs/figures/*.png`. Every file is
+written atomically (a temporary file, then a rename), so a run that fails half-way leaves the
+previous versions in place. The pages include these files with `--8<--` snippets; no number in
+the docs is typed by hand.
 
 Conventions: times are medians of `time.perf_counter` samples (the walk's own
 `BackwardStats.seconds`, which leaves out committing `.grad`), the garbage collector is emptied
@@ -27,6 +29,7 @@ import importlib
 import os
 import platform
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -1319,6 +1322,104 @@ def benchmarks(quick: bool, folder: Path) -> bool:
     return ok
 
 
+# -- the command line's examples -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CliExample:
+    """A `minigrad ...` command shown in docs/guide/cli.md; its block goes to `cli_<name>.md`."""
+
+    name: str
+    command: str  # what follows `minigrad`, exactly as the page shows it (shell-quoted)
+    status: int = 0  # the exit status it should end with
+    writes_files: bool = False  # run in a temporary folder, so nothing is left in the repository
+    shows_errors: bool = False  # stderr among stdout, then `echo $?`, as a terminal shows them
+
+
+CLI_EXAMPLES = (
+    CliExample("bad_argument", "compare --depth 0", status=2, shows_errors=True),
+    CliExample("compare", "compare"),
+    CliExample("compare_refused", "compare --width 6 --depth 12"),
+    CliExample("compare_chain", "compare --graph chain --depth 5000"),
+    CliExample("compare_tensor", "compare --graph residual --mode tensor --width 32 --depth 8"),
+    CliExample("blowup", "blowup --max-depth 8 --width 3 --run-limit 20000"),
+    CliExample("train", "train --epochs 20"),
+    CliExample("train_callstack", "train --engine callstack --epochs 300 --sizes 2,16,2"),
+    CliExample(
+        "train_banknote",
+        "train --dataset banknote-like --sizes 4,8,2 --strategy memoized --epochs 5",
+    ),
+    CliExample("train_plot", "train --epochs 20 --plot moons-plots", writes_files=True),
+    CliExample("graph_reuse", "graph reuse --strategy naive"),
+    CliExample("graph_expression", "graph 'tanh(a*b + a)' --values a=2,b=-3"),
+    CliExample("graph_out", "graph reuse --out reuse.dot", writes_files=True),
+    CliExample("bench", "bench --quick --only chain"),
+)
+
+
+def cli_environment() -> dict[str, str]:
+    """This checkout on the path, the built-in default strategy, and an 80-column terminal."""
+    environment = {k: v for k, v in os.environ.items() if k != "MINIGRAD_STRATEGY"}
+    environment.update(PYTHONPATH=str(ROOT), COLUMNS="80")  # argparse wraps usage to COLUMNS
+    return environment
+
+
+def run_cli(example: CliExample, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -m minigrad ...` in `cwd`. Its output is a pipe, not a terminal: no progress
+    bars. With `shows_errors`, stderr is merged into stdout in the order they were printed."""
+    return subprocess.run(
+        [sys.executable, "-m", "minigrad", *shlex.split(example.command)],
+        cwd=cwd,
+        env=cli_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if example.shows_errors else subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def console_block(example: CliExample, output: str, status: int) -> str:
+    """A ```console block: the command at a prompt, what it printed, and `echo $?` if wanted."""
+    lines = [f"$ minigrad {example.command}"]
+    lines += [line.rstrip() for line in output.rstrip().splitlines()]
+    if example.shows_errors:
+        lines += ["$ echo $?", str(status)]
+    return "```console\n" + "\n".join(lines) + "\n```"
+
+
+def cli_examples(folder: Path) -> bool:
+    """Run each `CLI_EXAMPLES` command; write its block to cli_<name>.md. True if all ended with
+    the status they should; one that did not keeps its previous file."""
+    wanted = {f"cli_{example.name}.md" for example in CLI_EXAMPLES}
+    for stale in folder.glob("cli_*.md"):
+        if stale.name not in wanted:
+            stale.unlink()
+            log(f"removed {shown(stale)} (its example is gone)")
+    ok = True
+    for example in CLI_EXAMPLES:
+        log(f"command line: minigrad {example.command}")
+        started = time.perf_counter()
+        scratch: contextlib.AbstractContextManager[str] = (
+            tempfile.TemporaryDirectory(prefix="minigrad-cli-")
+            if example.writes_files
+            else contextlib.nullcontext(str(ROOT))
+        )
+        with scratch as cwd:
+            done = run_cli(example, Path(cwd))
+        if done.returncode != example.status:
+            ok = False
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+            log(f"WARNING: exited with status {done.returncode}, not {example.status}:\n{tail}")
+            continue
+        if done.stderr:
+            log(f"  stderr, left off the page: {done.stderr.strip()}")
+        block = console_block(example, done.stdout, done.returncode)
+        write_text(folder / f"cli_{example.name}.md", block)
+        log(f"  ({time.perf_counter() - started:.1f} s)")
+    return ok
+
+
 # -- keeping the docs' code excerpts aligned with the code ---------------------------------------
 
 EXCERPT = re.compile(
@@ -1379,10 +1480,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip-benchmarks", action="store_true", help="keep the existing bench_*.txt files"
     )
-    parser.add_argument(
+    alone = parser.add_mutually_exclusive_group()
+    alone.add_argument(
         "--excerpts-only",
         action="store_true",
         help="only re-point the pages' code excerpts at the current code (a second)",
+    )
+    alone.add_argument(
+        "--only",
+        choices=["cli"],
+        help="run one step alone: cli = the `minigrad ...` examples of the command-line guide",
     )
     parser.add_argument(
         "--out", type=Path, default=ROOT / "docs", help="the docs folder to write into"
@@ -1392,6 +1499,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     docs: Path = args.out.resolve()
     generated, figure_folder = docs / "generated", docs / "figures"
     load_at_start = load_average()
+    if args.only == "cli":
+        log(f"running the command-line examples into {generated}")
+        ok = cli_examples(generated)
+        log(f"done in {time.perf_counter() - START:.0f} s" + ("" if ok else " (see above)"))
+        return 0 if ok else 1
     log(f"generating the docs' numbers ({'quick' if args.quick else 'full'} sizes) into {docs}")
 
     for note in sync_excerpts(ROOT / "docs"):
@@ -1424,18 +1536,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_text(generated / name, text)
 
     measured = time.perf_counter() - START
-    ok = True
+    timings = {"its own measurements": measured}
+    benchmarks_ok = True
     if not args.skip_benchmarks:
-        ok = benchmarks(args.quick, generated)
+        benchmarks_ok = benchmarks(args.quick, generated)
+        timings["the benchmark scripts"] = time.perf_counter() - START - measured
+
+    started = time.perf_counter()
+    cli_ok = cli_examples(generated)
+    timings["the command-line examples"] = time.perf_counter() - started
 
     seconds = time.perf_counter() - START
-    timings = {"its own measurements": measured}
-    if not args.skip_benchmarks:
-        timings["the benchmark scripts"] = seconds - measured
     timings["in all"] = seconds
     write_text(generated / "machine.md", machine(sizes, args.quick, load_at_start, timings))
-    log(f"done in {seconds:.0f} s" + ("" if ok else " (a benchmark failed: see above)"))
-    return 0 if ok else 1
+    failed = [
+        *([] if benchmarks_ok else ["a benchmark"]),
+        *([] if cli_ok else ["a command-line example"]),
+    ]
+    note = f" ({' and '.join(failed)} failed: see above)" if failed else ""
+    log(f"done in {seconds:.0f} s{note}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
