@@ -17,49 +17,55 @@ from minigrad.errors import CycleError
 
 _IN_PROGRESS = False
 _DONE = True
+_FINISH = object()
+"""Pushed above a node being expanded: once popped, all the node's parents are ordered."""
 
 
 def topological_order(root: Node) -> list[Any]:
     """Every node that needs a gradient, each after all of its parents; CycleError on a cycle."""
     order: list[Any] = []
     state: dict[Any, bool] = {}
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    mark = state.get
+    stack: list[Any] = [root]
+    push, pop = stack.append, stack.pop  # bound once: this loop runs for every node and edge
     while stack:
-        node, expanded = stack.pop()
-        if expanded:  # all parents are ordered: the node can follow them
+        node = pop()
+        if node is _FINISH:  # the node below it has all its parents ordered: it can follow them
+            node = pop()
             state[node] = _DONE
             order.append(node)
             continue
-        mark = state.get(node)
-        if mark is _DONE:
+        seen = mark(node)
+        if seen is _DONE:
             continue
-        if mark is _IN_PROGRESS:
-            # The expanded entries on the stack are the current DFS path, output first.
-            path = [n for n, was_expanded in stack if was_expanded]
+        if seen is _IN_PROGRESS:
+            # The nodes under a _FINISH marker are the current DFS path, output first.
+            path = [stack[i - 1] for i, item in enumerate(stack) if item is _FINISH]
             raise CycleError(path[path.index(node) :][::-1])
         state[node] = _IN_PROGRESS
-        stack.append((node, True))
+        push(node)
+        push(_FINISH)
         for parent in node.parents:
-            if parent.requires_grad and state.get(parent) is not _DONE:
-                stack.append((parent, False))
+            if parent.requires_grad and mark(parent) is not _DONE:
+                push(parent)
     return order
 
 
 def topological(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
     """Backward by one sweep over the reverse topological order."""
     order = topological_order(root)
+    if trace is not None:
+        trace.extend(reversed(order))
     grads: dict[Any, Any] = {root: seed}
+    pending = grads.get  # the hot loop: one lookup per parent, no method resolution
     calls = 0
     for node in reversed(order):
-        if trace is not None:
-            trace.append(node)
-        if node.op is None:
+        op = node.op
+        if op is None:  # a leaf: its gradient is complete, nothing to pass on
             continue
         calls += 1
-        for parent, grad in zip(node.parents, node.op.vjp(grads[node], node), strict=True):
+        for parent, grad in zip(node.parents, op.vjp(grads[node], node)):  # noqa: B905 - hot loop
             if parent.requires_grad:
-                if parent in grads:
-                    grads[parent] = grads[parent] + grad
-                else:
-                    grads[parent] = grad
+                so_far = pending(parent)
+                grads[parent] = grad if so_far is None else so_far + grad
     return WalkResult(grads, calls, 1, trace or [])

@@ -15,15 +15,22 @@ import numpy as np
 from minigrad.ops.core import Grads, Op, unbroadcast
 from minigrad.ops.elementwise import _log
 
+# Scalar mode is the hot path: a float output has float inputs, so nothing was broadcast and the
+# rules below return at once when g and the output are Python floats.
+
 
 def _add_vjp(g: Any, node: Any) -> Grads:
     """d(a + b) = (g, g)"""
+    if type(g) is float and type(node.data) is float:
+        return g, g
     a, b = node.parents
     return unbroadcast(g, a.data), unbroadcast(g, b.data)
 
 
 def _sub_vjp(g: Any, node: Any) -> Grads:
     """d(a - b) = (g, -g)"""
+    if type(g) is float and type(node.data) is float:
+        return g, -g
     a, b = node.parents
     return unbroadcast(g, a.data), unbroadcast(-g, b.data)
 
@@ -31,6 +38,11 @@ def _sub_vjp(g: Any, node: Any) -> Grads:
 def _mul_vjp(g: Any, node: Any) -> Grads:
     """d(a * b) = (g * b, g * a)"""
     a, b = node.parents
+    if type(g) is float and type(node.data) is float:
+        return (
+            g * b.data if a.requires_grad else None,
+            g * a.data if b.requires_grad else None,
+        )
     return (
         unbroadcast(g * b.data, a.data) if a.requires_grad else None,
         unbroadcast(g * a.data, b.data) if b.requires_grad else None,
