@@ -14,6 +14,7 @@ from minigrad.backward import (
 )
 from minigrad.errors import (
     AnomalyError,
+    CheckpointError,
     CycleError,
     GraphTooDeepError,
     MinigradError,
@@ -30,6 +31,7 @@ __all__ = [
     "AnomalyError",
     "detect_anomaly",
     "BackwardStats",
+    "CheckpointError",
     "CycleError",
     "GraphTooDeepError",
     "MinigradError",

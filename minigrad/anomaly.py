@@ -81,9 +81,15 @@ def _checking_node(data: Any, parents: tuple[Value, ...], op: Op, saved: Any = N
 def detect_anomaly() -> Iterator[None]:
     """Raise AnomalyError at the first NaN or Inf an op produces, naming the op and the line.
 
-    Example:
-        >>> with mg.detect_anomaly():
-        ...     y = (x * 0.0).log()      # AnomalyError: forward of 'log' produced NaN or Inf
+    Examples:
+        >>> import numpy as np
+        >>> import minigrad as mg
+        >>> x = mg.Value(np.array([1.0, 2.0]))
+        >>> with mg.detect_anomaly():  # doctest: +ELLIPSIS
+        ...     y = (x * 0.0).log()  # log(0) is -inf
+        Traceback (most recent call last):
+            ...
+        minigrad.errors.AnomalyError: forward of 'log' produced NaN or Inf; input shapes: (2,); ...
     """
     global _depth
     with _lock:

@@ -541,6 +541,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.lr = 0.02 if args.engine == "graph" else 0.5
     try:
         status: int = args.run(args)
+    except UnknownStrategyError as error:  # e.g. a misspelt MINIGRAD_STRATEGY
+        print(f"minigrad {args.command}: error: {error}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # e.g. `minigrad graph ... | head`
         sys.stderr.close()
         return 0

@@ -80,13 +80,45 @@ class PathExplosionError(MinigradError, RuntimeError):
 
 
 class UnknownStrategyError(MinigradError, ValueError):
-    """A strategy name that is not registered; the message lists the known ones."""
+    """A strategy name that is not registered; the message lists the known ones.
 
-    def __init__(self, name: object, known: Sequence[str]) -> None:
+    Attributes:
+        name: the name that was asked for.
+        known: the registered names.
+        variable: the environment variable the name came from (`MINIGRAD_STRATEGY`), or None.
+    """
+
+    def __init__(self, name: object, known: Sequence[str], *, variable: str | None = None) -> None:
         self.name = name
         self.known = tuple(known)
+        self.variable = variable
+        if variable is None:
+            message = f"unknown backward strategy {name!r}; known strategies: {', '.join(known)}"
+        else:
+            message = (
+                f"{variable}={name!r} is not a known strategy; known: {', '.join(known)}. "
+                f"Set {variable} to one of them, or unset it for the built-in default."
+            )
+        super().__init__(message)
+
+
+class CheckpointError(MinigradError, ValueError):
+    """A file that `load` cannot read as a minigrad checkpoint: foreign, truncated or corrupted.
+
+    The message names the file and what is wrong with it; nothing in the file was unpickled and
+    the model was left unchanged.
+
+    Attributes:
+        path: the file, as given to `load`.
+        reason: what is wrong with it, in a few words.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
         super().__init__(
-            f"unknown backward strategy {name!r}; known strategies: {', '.join(known)}"
+            f"{path!r} is not a minigrad checkpoint or is corrupted: {reason}. "
+            "Checkpoints are the .npz files that Module.save writes."
         )
 
 

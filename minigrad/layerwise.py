@@ -103,18 +103,40 @@ def dense_layers(model: Module) -> list[Dense]:
         raise TypeError(f"layerwise training needs a Sequential or MLP, got {type(model).__name__}")
     layers: list[Dense] = []
     names = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
-    for layer in model.layers:
+    modules = model.layers
+    for i, layer in enumerate(modules):
         if isinstance(layer, Linear):
             if layer.scalar or layer.bias is None:
-                raise ValueError("layerwise training needs tensor-mode Linear layers with a bias")
+                problem = "is in scalar mode" if layer.scalar else "has no bias"
+                raise ValueError(
+                    f"layerwise training needs tensor-mode Linear layers with a bias; "
+                    f"{_layer_name(layer, i)} {problem}"
+                )
             layers.append(Dense(layer.weight.data, layer.bias.data, "identity"))
         elif type(layer) in names and layers and layers[-1].activation == "identity":
             layers[-1].activation = names[type(layer)]
         else:
-            raise ValueError(f"layerwise training cannot place layer {layer!r} after {layers[-1:]}")
+            where = f"after {_layer_name(modules[i - 1], i - 1)}" if i else "first"
+            raise ValueError(
+                f"layerwise training cannot place {_layer_name(layer, i)} {where}: it takes "
+                "Linear layers, each followed by at most one ReLU, Tanh or Sigmoid"
+            )
     if not layers:
         raise ValueError("the model has no Linear layers")
     return layers
+
+
+def _layer_name(layer: Module, index: int) -> str:
+    """A short, one-line name for the model's `index`-th layer: index, class and shapes."""
+    kind = type(layer).__name__
+    if isinstance(layer, Linear):
+        return f"layer {index} ({kind}, weight {tuple(np.shape(layer.weight))})"
+    shapes = [tuple(np.shape(p.data)) for p in layer.parameters()]
+    if not shapes:
+        return f"layer {index} ({kind})"
+    shown = ", ".join(str(s) for s in shapes[:3])
+    more = f", ... ({len(shapes)} in all)" if len(shapes) > 3 else ""
+    return f"layer {index} ({kind}, parameter shapes {shown}{more})"
 
 
 def loss_and_grad(logits: Array, Y: Array, loss: str) -> tuple[float, Array]:

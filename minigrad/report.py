@@ -36,8 +36,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """An aligned plain-text table: text columns left-aligned, number columns right-aligned."""
     cells = [[fmt_number(c) for c in row] for row in rows]
     numeric = [
-        all(_right_aligned(row[i]) for row in rows if i < len(row))
-        for i in range(len(headers))
+        all(_right_aligned(row[i]) for row in rows if i < len(row)) for i in range(len(headers))
     ]
     widths = [
         max([len(h)] + [len(r[i]) for r in cells if i < len(r)]) for i, h in enumerate(headers)

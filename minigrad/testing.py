@@ -89,11 +89,13 @@ def gradcheck(
                     f"{analytic[i].shape}, but the input has shape {numeric.shape}"
                 )
             gap = np.abs(analytic[i] - numeric)
-            worst = np.unravel_index(int(np.argmax(gap)), numeric.shape)
+            worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(gap)), numeric.shape))
+            where = f" at index {worst}" if worst else ""
+            got, expected = float(analytic[i][worst]), float(numeric[worst])
             raise AssertionError(
                 f"gradient of input {i} ({v.label or 'unlabelled'}, shape {v.shape}) differs from "
-                f"central differences at {worst}: analytic {analytic[i][worst]!r}, "
-                f"numeric {numeric[worst]!r}"
+                f"central differences{where}: analytic {got:.8g}, numeric {expected:.8g} "
+                f"(difference {abs(got - expected):.3g}, allowed {atol + rtol * abs(expected):.3g})"
             )
         return False
     return True

@@ -344,6 +344,8 @@ def _unary_with(op: Op, a: Value, saved: Any) -> Value:
     try:
         data = op.forward(a.data, saved)
     except (ValueError, IndexError) as error:
+        if op is ops.GETITEM:  # numpy's message names the index; add the Value's shape
+            raise ShapeError(f"{error} (Value of shape {a.shape})") from None
         raise ShapeError(f"{op.name}{saved!r} does not fit shape {a.shape}: {error}") from None
     except TypeError as error:  # e.g. a float axis: name the op and the shape, not just numpy's
         raise TypeError(f"{op.name}{saved!r} on shape {a.shape}: {error}") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import io
 import warnings
 
 import numpy as np
@@ -78,3 +80,17 @@ def test_scalar_mode_is_checked_too() -> None:
             b.log()
         with pytest.raises(mg.AnomalyError, match="'div'"):
             1.0 / b
+
+
+def test_docstring_example_runs_under_a_google_style_examples_heading() -> None:
+    doc = anomaly.detect_anomaly.__doc__ or ""
+    assert "\n    Examples:\n" in doc and "Example:" not in doc
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    tests = finder.find(anomaly.detect_anomaly, "detect_anomaly", globs={})
+    runner = doctest.DocTestRunner(optionflags=0)  # only the flags the example itself sets
+    report = io.StringIO()
+    for test in tests:
+        runner.run(test, out=report.write)
+    results = runner.summarize(verbose=False)
+    assert results.attempted >= 4 and results.failed == 0, report.getvalue()
+    assert not anomaly.is_detecting()  # the example's block was left, raising or not

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +12,16 @@ import pytest
 import minigrad as mg
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "minigrad", *args],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
         check=False,
     )
 
@@ -166,6 +170,14 @@ def test_number_columns_line_up_on_the_right() -> None:
     assert measured and len(column_end) == 1
     end = column_end.pop()
     assert all(line[end - 1].isdigit() and line[end] == " " for line in measured)
+
+
+@pytest.mark.parametrize("args", [["graph", "reuse"], ["train", "--epochs", "1"]])
+def test_a_misspelt_strategy_variable_is_a_clear_error(args: list[str]) -> None:
+    result = run(*args, env={"MINIGRAD_STRATEGY": "topo"})
+    assert result.returncode == 2
+    assert "MINIGRAD_STRATEGY='topo' is not a known strategy" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_unknown_strategy_message_lists_the_known_ones() -> None:

@@ -442,6 +442,28 @@ def test_reshape_mismatch_names_the_shape() -> None:
     assert "(2, 3)" in str(caught.value) and "(4, 2)" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("shape", "index", "message"),
+    [
+        ((3,), 5, "index 5 is out of bounds for axis 0 with size 3 (Value of shape (3,))"),
+        ((3,), -4, "index -4 is out of bounds for axis 0 with size 3 (Value of shape (3,))"),
+        ((2, 3), (0, 7), "index 7 is out of bounds for axis 1 with size 3 (Value of shape (2, 3))"),
+        (
+            (2, 3),
+            (0, 0, 0),
+            "too many indices for array: array is 2-dimensional, but 3 were indexed "
+            "(Value of shape (2, 3))",
+        ),
+    ],
+)
+def test_a_bad_index_is_named_with_the_shape(
+    shape: tuple[int, ...], index: Any, message: str
+) -> None:
+    with pytest.raises(mg.ShapeError) as caught:
+        mg.Value(np.ones(shape))[index]
+    assert str(caught.value) == message
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_non_scalar_backward_needs_a_seed(strategy: str) -> None:
     x = mg.Value(np.array([1.0, 2.0, 3.0]))
@@ -607,6 +629,55 @@ def test_environment_variable_sets_the_default_at_import(env: str | None, expect
         cwd=Path(__file__).resolve().parents[1],
     )
     assert result.stdout.split() == [expected, expected]
+
+
+MISSPELT_PROGRAM = """
+import minigrad as mg
+from minigrad.backward import get_strategy
+print("imported")
+x = mg.Value(2.0)
+print((x * 3.0).backward(strategy="memoized").strategy)  # a named strategy needs no default
+with mg.use_strategy("naive"):
+    print(mg.get_default_strategy(), (x * 3.0).backward().strategy)
+for first_use in (lambda: (x * 3.0).backward(), mg.get_default_strategy):
+    try:
+        first_use()
+    except mg.UnknownStrategyError as error:
+        assert isinstance(error, ValueError) and error.name == "topo", error
+        assert error.variable == "MINIGRAD_STRATEGY", error
+        print(error)
+    else:
+        print("no error")
+mg.register_strategy("topo", get_strategy("topological"))  # registered later: now it is known
+print(mg.get_default_strategy(), (x * 3.0).backward().strategy)
+"""
+
+
+def test_a_misspelt_environment_variable_is_named_at_first_use_not_at_import() -> None:
+    environ = {**os.environ, "MINIGRAD_STRATEGY": "topo"}
+    result = subprocess.run(
+        [sys.executable, "-c", MISSPELT_PROGRAM],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stderr
+    known = "naive, memoized, cycle_checked, topological"
+    message = (
+        f"MINIGRAD_STRATEGY='topo' is not a known strategy; known: {known}. "
+        "Set MINIGRAD_STRATEGY to one of them, or unset it for the built-in default."
+    )
+    assert result.stdout.splitlines() == [
+        "imported",
+        "memoized",
+        "naive naive",
+        message,
+        message,
+        "topo topo",
+    ]
 
 
 def test_defaults_are_per_thread() -> None:

@@ -363,27 +363,70 @@ def test_unknown_loss_in_loss_and_grad() -> None:
         layerwise.loss_and_grad(np.zeros((2, 1)), np.zeros((2, 1)), "hinge")
 
 
+WANTS = "it takes Linear layers, each followed by at most one ReLU, Tanh or Sigmoid"
+NEEDS = "layerwise training needs tensor-mode Linear layers with a bias; "
+
+
 @pytest.mark.parametrize(
-    ("make_model", "error"),
+    ("make_model", "error", "message"),
     [
-        (lambda: MLP((2, 3, 1), seed=0, scalar=True), ValueError),  # scalar mode
-        (lambda: Linear(2, 1, seed=0), TypeError),  # not a Sequential
-        (lambda: Sequential(Linear(2, 1, bias=False, seed=0)), ValueError),  # no bias
-        (lambda: Sequential(ReLU(), Linear(2, 1, seed=0)), ValueError),  # activation first
-        (lambda: Sequential(Linear(2, 2, seed=0), ReLU(), Tanh()), ValueError),  # two in a row
-        (lambda: Sequential(), ValueError),  # no layers at all
-        (lambda: Sequential(MLP((2, 2), seed=0)), ValueError),  # nested model
+        (
+            lambda: MLP((2, 3, 1), seed=0, scalar=True),
+            ValueError,
+            NEEDS + "layer 0 (Linear, weight (3, 2)) is in scalar mode",
+        ),
+        (
+            lambda: Linear(2, 1, seed=0),
+            TypeError,
+            "layerwise training needs a Sequential or MLP, got Linear",
+        ),
+        (
+            lambda: Sequential(Linear(2, 1, bias=False, seed=0)),
+            ValueError,
+            NEEDS + "layer 0 (Linear, weight (1, 2)) has no bias",
+        ),
+        (
+            lambda: Sequential(ReLU(), Linear(2, 1, seed=0)),
+            ValueError,
+            f"layerwise training cannot place layer 0 (ReLU) first: {WANTS}",
+        ),
+        (
+            lambda: Sequential(Linear(2, 2, seed=0), ReLU(), Tanh()),
+            ValueError,
+            f"layerwise training cannot place layer 2 (Tanh) after layer 1 (ReLU): {WANTS}",
+        ),
+        (lambda: Sequential(), ValueError, "the model has no Linear layers"),
+        (
+            lambda: Sequential(MLP((2, 2), seed=0)),
+            ValueError,
+            f"layerwise training cannot place layer 0 (MLP, parameter shapes (2, 2), (2,)) "
+            f"first: {WANTS}",
+        ),
+        (  # big layers: the message names them by index, class and shape, never by their arrays
+            lambda: Sequential(Linear(300, 200, seed=0), Tanh(), MLP((200, 100, 50, 2), seed=1)),
+            ValueError,
+            "layerwise training cannot place layer 2 (MLP, parameter shapes (100, 200), (100,), "
+            f"(50, 100), ... (6 in all)) after layer 1 (Tanh): {WANTS}",
+        ),
+        (
+            lambda: Sequential(Linear(300, 200, seed=0), Sequential(Tanh())),
+            ValueError,
+            "layerwise training cannot place layer 1 (Sequential) after layer 0 (Linear, weight "
+            f"(200, 300)): {WANTS}",
+        ),
     ],
 )
 def test_models_layerwise_cannot_train(
-    make_model: Callable[[], mg.nn.Module], error: type[Exception]
+    make_model: Callable[[], mg.nn.Module], error: type[Exception], message: str
 ) -> None:
     X, y = small_task()
     model = make_model()
-    with pytest.raises(error):
+    with pytest.raises(error) as info:
         layerwise.train(model, X, y, steps=1)
-    with pytest.raises(error):
+    assert str(info.value) == message
+    with pytest.raises(error) as info:
         layerwise.dense_layers(model)
+    assert str(info.value) == message  # one short line
 
 
 # -- the real banknote data: the data README's reference points -----------------------------------

@@ -721,14 +721,78 @@ def test_loading_a_bad_file_is_a_clear_error_and_changes_nothing(tmp_path: Path)
         with pytest.raises((ValueError, KeyError)) as info:
             model.load(path)
         message = str(info.value)
-        if info.type is ValueError:
-            assert path.name in message, (what, message)
-        else:  # a readable archive of the wrong parameters: the keys are named
+        if info.type is KeyError:  # a readable archive of the wrong parameters: keys named
             assert "0.weight" in message, (what, message)
+        else:
+            assert info.type is mg.CheckpointError, (what, message)
+            assert path.name in message and "not a minigrad checkpoint" in message, (what, message)
+            assert "allow_pickle" not in message, (what, message)  # numpy's hint
         assert_same_state(model.state_dict(), before)
     assert FIRED == []
     model.load(good)  # the model is still usable
     assert_same_state(model.state_dict(), donor.state_dict())
+
+
+def _not_a_checkpoint(tmp_path: Path, good: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.npz"
+    if kind == "random bytes":
+        path.write_bytes(np.random.default_rng(0).bytes(300))
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "truncated":
+        path.write_bytes(good.read_bytes()[: good.stat().st_size * 2 // 3])
+    elif kind == "object array":
+        objects = np.empty(2, dtype=object)
+        objects[:] = [Tripwire(), Tripwire()]
+        with np.load(good, allow_pickle=False) as archive:
+            state = {key: archive[key] for key in archive.files}
+        np.savez(path, **{**state, "0.bias": objects})  # the FIRST array read holds objects
+    elif kind == "zip of other files":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("README.txt", "hello")
+            archive.writestr("0.weight", "not an array")
+    elif kind == "single npy":
+        with path.open("wb") as file:  # a file object: np.save adds no .npy suffix
+            np.save(file, np.zeros((4, 3)))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("random bytes", "it is not an .npz (zip) archive"),
+        ("empty", "the file is empty"),
+        ("truncated", "the archive is truncated or damaged"),
+        (
+            "object array",
+            "'0.bias' is an array of Python objects (pickled data), which minigrad never",
+        ),
+        ("zip of other files", "it holds 'README.txt', which is not a .npy array"),
+        ("single npy", "it holds a single .npy array, not an .npz archive"),
+    ],
+)
+def test_a_file_that_is_not_a_checkpoint_is_named_and_refused(
+    tmp_path: Path, kind: str, reason: str
+) -> None:
+    donor = mg.nn.MLP([3, 4, 2], seed=2)
+    good = tmp_path / "good.npz"
+    donor.save(good)
+    path = _not_a_checkpoint(tmp_path, good, kind)
+    model = mg.nn.MLP([3, 4, 2], seed=1)
+    before = model.state_dict()
+    FIRED.clear()
+    for load in (lambda: model.load(path), lambda: mg.nn.load(model, str(path))):
+        with pytest.raises(mg.CheckpointError) as info:
+            load()
+        message = str(info.value)
+        assert message.startswith(f"{str(path)!r} is not a minigrad checkpoint or is corrupted: ")
+        assert reason in message
+        assert "allow_pickle" not in message and "pickle.load" not in message
+        assert "\n" not in message and len(message) < 400
+        assert isinstance(info.value, ValueError) and isinstance(info.value, mg.MinigradError)
+        assert info.value.path == str(path)
+        assert_same_state(model.state_dict(), before)
+    assert FIRED == []  # nothing was unpickled
 
 
 def test_no_single_byte_corruption_loads_wrong_values(tmp_path: Path) -> None:
@@ -788,6 +852,34 @@ def test_sequential_indexing_and_length() -> None:
     assert len(mg.nn.MLP([2, 3, 3, 1], output_activation="sigmoid")) == 6
     with pytest.raises(TypeError):
         mg.nn.Sequential(first, "relu")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("model", "shown"),
+    [
+        (mg.nn.MLP([2, 3, 1]), "MLP([2, 3, 1], activation='relu')"),
+        (
+            mg.nn.MLP([2, 3, 1], "tanh", output_activation="sigmoid"),
+            "MLP([2, 3, 1], activation='tanh', output_activation='sigmoid')",
+        ),
+        (
+            mg.nn.MLP([4, 1], output_activation="relu", scalar=True),
+            "MLP([4, 1], activation='relu', output_activation='relu', scalar=True)",
+        ),
+        (mg.nn.Linear(3, 2, scalar=True), "Linear(3, 2, scalar=True)"),
+        (
+            mg.nn.Sequential(mg.nn.Linear(2, 2), mg.nn.Tanh()),
+            "Sequential(0=Linear(2, 2), 1=Tanh())",
+        ),
+    ],
+    ids=["mlp", "mlp-output-activation", "mlp-scalar-output-activation", "linear", "sequential"],
+)
+def test_repr_shows_the_constructor_arguments(model: mg.nn.Module, shown: str) -> None:
+    assert repr(model) == shown
+    if isinstance(model, mg.nn.MLP):  # the repr rebuilds the same architecture
+        rebuilt = eval(shown, {"MLP": mg.nn.MLP})  # our own repr, in a test
+        assert [repr(layer) for layer in rebuilt.layers] == [repr(m) for m in model.layers]
+        assert rebuilt.output_activation == model.output_activation
 
 
 @pytest.mark.parametrize(

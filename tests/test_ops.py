@@ -8,6 +8,7 @@ then checks that every gradient has its input's type, shape and dtype.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -417,6 +418,47 @@ def test_gradcheck_fails_on_a_wrong_rule(
     with pytest.raises(AssertionError, match="gradient of input"):
         gradcheck(fn, *values(*inputs)(), strategy=strategy)
     assert not gradcheck(fn, *values(*inputs)(), strategy=strategy, raise_on_failure=False)
+
+
+GRADCHECK_FAILURE = re.compile(
+    r"gradient of input (\d) \((\w+), shape (\(.*?\))\) differs from central differences"
+    r"(?: at index (\(.*?\)))?: analytic (\S+), numeric (\S+) \(difference (\S+), allowed (\S+)\)"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "index"),
+    [
+        (np.array([[0.4, -1.1, 0.3], [0.1, 0.2, 1.9]]), "(0, 1)"),
+        (np.array([0.25, -3.0, 0.5]), "(1,)"),
+        (np.array(0.7), None),  # 0-d: there is no index to name
+        (0.7, None),  # scalar mode
+    ],
+)
+def test_gradcheck_failure_names_the_index_as_ints_and_rounds_values(
+    monkeypatch: pytest.MonkeyPatch, data: Any, index: str | None
+) -> None:
+    right = mg_ops.TANH
+    monkeypatch.setattr(mg_ops, "TANH", mg_ops.Op(right.name, right.forward, wrong_tanh_vjp))
+    x = mg.Value(data, label="w")
+    with pytest.raises(AssertionError) as info:
+        gradcheck(lambda v: v.tanh().sum(), x, rtol=1e-5, atol=1e-7)
+    message = str(info.value)
+    assert "np." not in message and "array(" not in message, message
+    found = GRADCHECK_FAILURE.fullmatch(message)
+    assert found is not None, message
+    number, label, shape, where, analytic, numeric, difference, allowed = found.groups()
+    assert (number, label, shape, where) == ("0", "w", str(np.shape(data)), index)
+    t = np.tanh(np.asarray(data, dtype=np.float64))
+    wrong, true = t, 1.0 - t * t  # the wrong rule gives tanh(x); the slope is 1 - tanh(x)^2
+    worst = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(wrong - true)), t.shape))
+    assert where is None or where == str(worst)
+    assert float(analytic) == pytest.approx(wrong[worst], rel=1e-7)
+    assert float(numeric) == pytest.approx(true[worst], rel=1e-7)
+    assert float(difference) == pytest.approx(abs(wrong[worst] - true[worst]), rel=1e-2)
+    assert float(allowed) == pytest.approx(1e-7 + 1e-5 * abs(true[worst]), rel=1e-2)
+    for shown in (analytic, numeric):  # at most 8 significant digits, not float64's 17
+        assert len(shown.lstrip("-").replace(".", "").lstrip("0")) <= 8, shown
 
 
 def test_gradcheck_restores_grads_and_data() -> None:

@@ -105,8 +105,21 @@ def get_strategy(name: str) -> Strategy:
 
 
 def get_default_strategy() -> str:
-    """The strategy `backward()` uses when none is named, in the current thread/context."""
-    return _context_default.get() or _process_default
+    """The strategy `backward()` uses when none is named, in the current thread/context.
+
+    Raises:
+        UnknownStrategyError: the default comes from a MINIGRAD_STRATEGY environment variable
+            that names no registered strategy (checked here, at first use, not at import, so
+            a strategy registered after import may be named there too).
+    """
+    name = _context_default.get()
+    if name is not None:
+        return name
+    if _process_default not in _registry:
+        raise UnknownStrategyError(
+            _process_default, available_strategies(), variable="MINIGRAD_STRATEGY"
+        )
+    return _process_default
 
 
 def set_default_strategy(name: str) -> None:
@@ -159,13 +172,16 @@ def _seed_for(output: Any, seed: Any) -> Any:
 def _commit(grads: dict[Any, Any]) -> None:
     """Add each gradient to its node's `.grad`, in the node's own type, shape and dtype."""
     # Arrays that op nodes keep: a leaf must not share one (a rule may pass its g straight on).
-    handed_out: set[int] = {id(g) for node, g in grads.items() if node.op is not None}
+    # Collected at the first array leaf, so that scalar mode never pays for it.
+    handed_out: set[int] | None = None
     for node, grad in grads.items():
         data = node.data
         if type(data) is float:
             if type(grad) is not float:
                 grad = float(grad)
         elif node.op is None:  # a leaf: give it an array of its own, in its dtype
+            if handed_out is None:
+                handed_out = {id(g) for n, g in grads.items() if n.op is not None}
             grad = np.asarray(grad)
             if grad.dtype != data.dtype:
                 grad = grad.astype(data.dtype)

@@ -247,5 +247,10 @@ class MLP(Sequential):
         return [layer for layer in self.layers if isinstance(layer, Linear)]
 
     def __repr__(self) -> str:
+        output = (
+            f", output_activation={self.output_activation!r}"
+            if self.output_activation is not None
+            else ""
+        )
         mode = ", scalar=True" if self.scalar else ""
-        return f"MLP({list(self.sizes)}, activation={self.activation!r}{mode})"
+        return f"MLP({list(self.sizes)}, activation={self.activation!r}{output}{mode})"

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from minigrad.errors import CheckpointError
 from minigrad.value import Value
 
 
@@ -175,29 +176,109 @@ def load(model: Module, path: str | os.PathLike[str]) -> None:
     """Load parameters saved by `save` into `model`; never unpickles, all-or-nothing.
 
     Raises:
-        FileNotFoundError: no such file.
-        ValueError: the file is not a readable .npz archive (truncated, corrupted, foreign), or
-            an array has the wrong shape.
+        FileNotFoundError: no such file (other errors opening it, such as a permission error,
+            are raised as they are).
+        CheckpointError: a `ValueError` naming the file: it is not a minigrad checkpoint or is
+            corrupted (empty, truncated, damaged, a foreign or pickled file, a zip of other
+            files, an object array, a single `.npy` array).
+        ValueError: an array has the wrong shape or is not numeric.
         KeyError: a parameter is missing or unexpected.
     """
+    model.load_state_dict(_read_checkpoint(path))
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_REASON_LENGTH = 160
+
+
+def _read_checkpoint(path: str | os.PathLike[str]) -> dict[str, NDArray[Any]]:
+    """The arrays of a checkpoint written by `save`, by name; nothing is ever unpickled.
+
+    Raises:
+        FileNotFoundError: no such file.
+        CheckpointError: the file is not a readable .npz archive of numeric arrays.
+    """
     name = os.fspath(path)
+    with open(name, "rb") as file:
+        head = file.read(len(_NPY_MAGIC))
+    if not head:
+        raise CheckpointError(name, "the file is empty")
+    if head == _NPY_MAGIC:
+        raise CheckpointError(name, "it holds a single .npy array, not an .npz archive")
+    if not head.startswith(b"PK"):
+        raise CheckpointError(name, "it is not an .npz (zip) archive")
+    state: dict[str, NDArray[Any]] = {}
     try:
-        loaded = np.load(name, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive of parameters")
-        with loaded as archive:
-            state = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
+        with zipfile.ZipFile(name) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise CheckpointError(
+                        name, f"it holds {_shorten(info.filename)!r}, which is not a .npy array"
+                    )
+                key = info.filename[: -len(".npy")]
+                if key in state:
+                    raise CheckpointError(name, f"it holds {_shorten(key)!r} twice")
+                state[key] = _read_member(archive, info, name, key)
+    except CheckpointError:
         raise
-    except (
-        OSError,
-        ValueError,
-        EOFError,
-        KeyError,
-        zipfile.BadZipFile,
-        zlib.error,
-        NotImplementedError,  # zipfile, on a damaged header: "compression method not supported"
-        RuntimeError,  # zipfile, on a damaged flag: "file is encrypted, password required"
-    ) as error:
-        raise ValueError(f"{name!r} is not a readable minigrad checkpoint: {error}") from None
-    model.load_state_dict(state)
+    except _DAMAGE as error:
+        raise CheckpointError(
+            name, f"the archive is truncated or damaged ({_describe(error)})"
+        ) from None
+    return state
+
+
+# What zipfile and numpy raise on damaged data.
+_DAMAGE = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,  # zipfile, on a damaged header: "compression method not supported"
+    RuntimeError,  # zipfile, on a damaged flag: "file is encrypted, password required"
+)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, key: str
+) -> NDArray[Any]:
+    """One array of the archive; its header is read first, so an object array is refused
+    before numpy sees it (numpy's refusal would suggest allow_pickle)."""
+    try:
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                _, _, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                _, _, dtype = np.lib.format.read_array_header_2_0(member)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+        if dtype.hasobject:
+            raise CheckpointError(
+                name,
+                f"{_shorten(key)!r} is an array of Python objects (pickled data), "
+                "which minigrad never loads",
+            )
+        with archive.open(info) as member:
+            array: NDArray[Any] = np.lib.format.read_array(member, allow_pickle=False)
+    except CheckpointError:
+        raise
+    except _DAMAGE as error:
+        raise CheckpointError(
+            name, f"array {_shorten(key)!r} is damaged ({_describe(error)})"
+        ) from None
+    return array
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(error: BaseException) -> str:
+    """The gist of a zipfile/numpy error: one line, bounded length."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    if len(text) > _REASON_LENGTH:
+        text = text[: _REASON_LENGTH - 3] + "..."
+    return text
