@@ -350,3 +350,34 @@ def _unary_with(op: Op, a: Value, saved: Any) -> Value:
     except TypeError as error:  # e.g. a float axis: name the op and the shape, not just numpy's
         raise TypeError(f"{op.name}{saved!r} on shape {a.shape}: {error}") from None
     return _node(data, (a,), op, saved)
+
+
+def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
+    """x @ weight.T + bias as one graph node (`ops.LINEAR`); `nn.Linear`'s forward pass.
+
+    Args:
+        x: one sample of shape (in,) or a batch of rows (n, in): a Value, array or list.
+        weight: a tensor-mode Value of shape (out, in), PyTorch's layout.
+        bias: a tensor-mode Value of shape (out,), or None.
+
+    Other shapes (a stack of batches, say) are computed as the three ops `x @ weight.T + bias`,
+    with the same numbers and gradients.
+    """
+    xv: Value = x if isinstance(x, Value) else _constant(x)
+    w, b, xd = weight.data, None if bias is None else bias.data, xv.data
+    if not (
+        isinstance(w, np.ndarray)
+        and w.ndim == 2
+        and isinstance(xd, np.ndarray)
+        and xd.ndim in (1, 2)
+        and (b is None or (isinstance(b, np.ndarray) and b.shape == w.shape[:1]))
+    ):
+        out = xv @ weight.T
+        return out if bias is None else out + bias
+    if xd.shape[-1] != w.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {xd.shape} does not fit a weight of shape {w.shape} "
+            f"(needs {w.shape[1]} features in the last axis)"
+        )
+    parents = (xv, weight) if bias is None else (xv, weight, bias)
+    return _node(ops.LINEAR.forward(xd, w, b), parents, ops.LINEAR)

@@ -245,6 +245,25 @@ def matmul_cases() -> list[Case]:
     return cases
 
 
+def linear_cases() -> list[Case]:
+    """The fused x @ W.T + b node, for a batch and a single sample, with and without a bias."""
+    from minigrad.nn.functional import linear
+
+    w, b = data((4, 3), 110), data((4,), 111)
+    cases = []
+    for name, x in (("batch", data((5, 3), 112)), ("sample", data((3,), 113))):
+        cases += [
+            Case(f"linear-{name}", lambda x, w, b: linear(x, w, b), values(x, w, b)),
+            Case(f"linear-{name}-no-bias", lambda x, w: linear(x, w), values(x, w)),
+            Case(f"linear-{name}-array-input", lambda w, b, x=x: linear(x, w, b), values(w, b)),
+        ]
+    # A stack of batches is not fused: the three ops compute it, with the same gradients.
+    cases.append(
+        Case("linear-stacked", lambda x, w, b: linear(x, w, b), values(data((2, 5, 3), 114), w, b))
+    )
+    return cases
+
+
 AXES: list[int | tuple[int, ...] | None] = [None, 0, 1, -1, (0, 2), (2, 0, 1)]
 
 
@@ -316,6 +335,7 @@ ALL_CASES = (
     + power_cases()
     + unary_cases()
     + matmul_cases()
+    + linear_cases()
     + reduction_cases()
     + shape_cases()
 )
@@ -468,3 +488,36 @@ def test_gradcheck_restores_grads_and_data() -> None:
     assert gradcheck(lambda v: (v * v).sum(), x)
     assert np.array_equal(x.grad, [5.0, 6.0])
     assert np.array_equal(x.data, before)
+
+
+def test_linear_is_one_node_with_the_numbers_of_its_three_ops() -> None:
+    from minigrad.nn.functional import linear
+
+    rng = np.random.default_rng(0)
+    x, w, b = (mg.Value(rng.standard_normal(s)) for s in ((6, 3), (4, 3), (4,)))
+    fused = linear(x, w, b)
+    assert fused.op is mg_ops.LINEAR and fused.parents == (x, w, b)
+    composed = x @ w.T + b
+    np.testing.assert_array_equal(fused.data, composed.data)
+    fused.tanh().sum().backward()
+    grads = [v.grad.copy() for v in (x, w, b)]
+    for v in (x, w, b):
+        v.zero_grad()
+    composed.tanh().sum().backward()
+    for v, g in zip((x, w, b), grads, strict=True):
+        np.testing.assert_allclose(g, v.grad, rtol=1e-14, atol=1e-15)
+    assert w.grad.flags.c_contiguous  # W's own layout: nothing to transpose at commit
+
+
+def test_linear_follows_numpy_promotion_and_names_bad_shapes() -> None:
+    from minigrad.nn.functional import linear
+
+    x = mg.Value(np.ones((2, 3), dtype=np.float32))
+    w = mg.Value(np.ones((4, 3), dtype=np.float32))
+    b = mg.Value(np.ones(4))  # float64: promotes the output, as x @ W.T + b would
+    out = linear(x, w, b)
+    assert out.data.dtype == np.float64
+    out.sum().backward()
+    assert x.grad.dtype == w.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    with pytest.raises(mg.ShapeError, match=r"input of shape \(2, 5\).*weight of shape \(4, 3\)"):
+        linear(mg.Value(np.ones((2, 5))), w)

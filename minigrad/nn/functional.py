@@ -1,6 +1,7 @@
 """Losses and log-softmax, numerically stable, for tensor Values and for scalar-mode lists.
 
-Every function takes either a tensor Value (rows are samples) or what a scalar-mode model
+`linear(x, weight, bias)` (x @ weight.T + bias as one node) is re-exported here for users.
+Every loss takes either a tensor Value (rows are samples) or what a scalar-mode model
 returns (a list of Values per sample, or a list of such lists), and returns one Value.
 """
 
@@ -11,7 +12,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from minigrad.value import Value
+from minigrad.value import Value, linear
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "softmax",
+]
 
 
 def _is_scalar_mode(x: Any) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from minigrad.nn.module import Module
-from minigrad.value import Value
+from minigrad.value import Value, linear
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
@@ -89,8 +89,7 @@ class Linear(Module):
     def forward(self, x: Any) -> Any:
         if self.scalar:
             return self._forward_scalar(x)
-        out = x @ self.weight.T
-        return out + self.bias if self.bias is not None else out
+        return linear(x, self.weight, self.bias)
 
     def _forward_scalar(self, x: Any) -> Any:
         rows = x

@@ -3,7 +3,7 @@
 from minigrad.ops.arithmetic import ADD, DIV, MUL, NEG, POW, POWER, SUB
 from minigrad.ops.core import Op, RuleNode, unbroadcast
 from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
-from minigrad.ops.linalg import MATMUL
+from minigrad.ops.linalg import LINEAR, MATMUL
 from minigrad.ops.reduce import MAX, MEAN, SUM
 from minigrad.ops.shape import GETITEM, RESHAPE, TRANSPOSE
 
@@ -23,6 +23,7 @@ OPS: dict[str, Op] = {
         RELU,
         SOFTPLUS,
         MATMUL,
+        LINEAR,
         SUM,
         MEAN,
         MAX,
@@ -38,6 +39,7 @@ __all__ = [
     "DIV",
     "EXP",
     "GETITEM",
+    "LINEAR",
     "LOG",
     "MATMUL",
     "MAX",

@@ -51,3 +51,37 @@ def _matmul_vjp(g: Any, node: Any) -> Grads:
 
 
 MATMUL = Op("matmul", operator.matmul, _matmul_vjp)
+
+
+def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
+    out = x @ weight.T
+    if bias is None:
+        return out
+    if np.result_type(out, bias) == out.dtype:
+        out += bias  # the product is a fresh array: add in place, one temporary fewer
+        return out
+    return out + bias  # the bias promotes the dtype (numpy's rules), as x @ W.T + b would
+
+
+def _linear_vjp(g: Any, node: Any) -> Grads:
+    """d(x @ W^T + b) = (g @ W, g^T @ x, sum of g over the batch)"""
+    x, weight = node.parents[0], node.parents[1]
+    x_data = x.data
+    gx = unbroadcast(g @ weight.data, x_data) if x.requires_grad else None
+    gw = None
+    if weight.requires_grad:  # g^T @ x directly: W's layout, no transpose to copy at commit
+        product = g.T @ x_data if x_data.ndim == 2 else np.outer(g, x_data)
+        gw = unbroadcast(product, weight.data)
+    if len(node.parents) == 2:
+        return gx, gw
+    bias = node.parents[2]
+    gb = unbroadcast(g, bias.data) if bias.requires_grad else None
+    return gx, gw, gb
+
+
+LINEAR = Op("linear", _linear_forward, _linear_vjp)
+"""`x @ W.T + b` for a vector or a batch of rows x, as one node: what `nn.Linear` computes.
+
+The same numbers as the three ops it fuses; one node instead of three, and the weight's gradient
+comes out in the weight's own layout.
+"""
