@@ -1,4 +1,4 @@
-"""The Python examples in the user guide run, and print exactly what the pages say they print.
+"""The Python examples in the README and the user guide run and print what the pages say.
 
 Each page's ```python blocks run in order in one namespace (a page reads like one session). When
 a ```text block follows a python block directly, it is the block's expected standard output.
@@ -17,6 +17,7 @@ import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = [
+    "../README.md",
     "index.md",
     "quickstart.md",
     "concepts.md",
