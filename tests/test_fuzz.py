@@ -2,9 +2,10 @@
 
 A chain starts from a leaf and applies random ops (elementwise exp log tanh sigmoid relu softplus
 and negation; `+ - * / **` with other Values, Python and numpy numbers and arrays, on either side;
-`@`; sum/mean/max with axis and keepdims; reshape; transpose; indexing), sometimes reusing an
-earlier node, so chains are DAGs. A chain is generated statically: each node's shape is computed
-with numpy on dummy arrays and each node's values are bounded by interval arithmetic, so guards
+`@`; `nn.functional.linear` (x @ W.T + b); sum/mean/max with axis and keepdims; reshape;
+transpose; indexing), sometimes reusing an earlier node, so chains are DAGs. A chain is generated
+statically: each node's shape is computed with numpy on dummy arrays and each node's values are
+bounded by interval arithmetic, so guards
 (`tanh` before `exp`, `x*x + 0.5` before `log`, `1.5 + tanh(x)` before a division) are part of the
 program itself and every framework runs exactly the same program.
 
@@ -46,6 +47,7 @@ from strategies import (
 )
 
 import minigrad as mg
+from minigrad.nn.functional import linear
 
 try:
     import autograd.numpy as anp
@@ -96,8 +98,9 @@ class Step:
     """One op. `args` are node indices; `const` is a number/array operand (with one arg).
 
     op is one of: leaf (param: which leaf), unary (param: name), binary (param: (symbol,
-    reflected)), reduce (param: (name, axis, keepdims)), reshape (param: (shape, style)),
-    transpose (param: (axes, style)), index (param: the index).
+    reflected)), linear (args: x, weight and maybe bias), reduce (param: (name, axis,
+    keepdims)), reshape (param: (shape, style)), transpose (param: (axes, style)), index
+    (param: the index).
     """
 
     op: str
@@ -150,6 +153,10 @@ class MG:
     @staticmethod
     def sum(x: Any) -> Any:
         return x.sum()
+
+    @staticmethod
+    def linear(x: Any, w: Any, b: Any) -> Any:
+        return linear(x, w, b)
 
 
 def _normal_axes(axis: Any, ndim: int) -> Any:
@@ -204,6 +211,11 @@ class AG:
     def sum(x: Any) -> Any:
         return anp.sum(x)
 
+    @staticmethod
+    def linear(x: Any, w: Any, b: Any) -> Any:
+        out = anp.matmul(x, anp.swapaxes(w, -1, -2))
+        return out if b is None else out + b
+
 
 def run_steps(ns: Any, leaves: Sequence[Any], steps: Sequence[Step]) -> list[Any]:
     """Apply the steps in namespace `ns` (MG or AG); returns every node, leaves included."""
@@ -225,6 +237,9 @@ def run_steps(ns: Any, leaves: Sequence[Any], steps: Sequence[Step]) -> list[Any
             out = ns.reshape(x, *step.param)
         elif step.op == "transpose":
             out = ns.transpose(x, *step.param)
+        elif step.op == "linear":
+            bias = nodes[step.args[2]] if len(step.args) > 2 else None
+            out = ns.linear(x, nodes[step.args[1]], bias)
         else:
             out = x[step.param]
         nodes.append(out)
@@ -391,7 +406,7 @@ class Builder:
         if not a.scalar:
             kinds += ["transpose", "index", "binary_array"]
             if a.shape:
-                kinds += ["matmul", "matmul"]
+                kinds += ["matmul", "matmul", "linear"]
         kind = draw(st.sampled_from(kinds))
         if kind == "unary":
             name = draw(st.sampled_from(UNARY))
@@ -410,6 +425,8 @@ class Builder:
             return self.tame(self.pow(i))
         if kind == "matmul":
             return self.tame(self.matmul(i))
+        if kind == "linear":
+            return self.tame(self.linear(i))
         if kind == "reduce":
             return self.tame(self.reduce(i))
         if kind == "reshape":
@@ -535,6 +552,22 @@ class Builder:
             bound = k * a.bound * float(np.max(np.abs(c)))
             step = Step("binary", (i,), ("@", reflected), c)
         return self.emit(step, Info(out_shape, False, -bound, bound, a.needs_grad))
+
+    def linear(self, i: int) -> int:
+        """x @ W.T (+ b) with new leaves W (m, k) and b (m,): one fused node for 1-d and 2-d x."""
+        a = self.infos[i]
+        m = self.draw(st.integers(1, 4))
+        out_shape = (*a.shape[:-1], m)
+        if math.prod(out_shape) > MAX_SIZE:
+            return self.unary(i, "tanh")
+        w = self.leaf((m, a.shape[-1]))
+        bound = a.shape[-1] * a.bound * self.infos[w].bound
+        args: tuple[int, ...] = (i, w)
+        if self.draw(st.booleans()):
+            b = self.leaf((m,))
+            bound += self.infos[b].bound
+            args = (i, w, b)
+        return self.emit(Step("linear", args), Info(out_shape, False, -bound, bound, a.needs_grad))
 
     def reduce(self, i: int) -> int:
         draw = self.draw
@@ -854,6 +887,8 @@ def _binary(symbol: str, reflected: bool, other: Any) -> Callable[[mg.Value], An
 def bad_ops(draw: st.DrawFn, info: Info) -> Bad:
     """One invalid op for a node described by `info`."""
     kinds = ["operand", "matmul", "axis", "axis_type", "reshape", "transpose", "index", "seed"]
+    if not info.scalar and info.shape:
+        kinds.append("linear")
     if any(n > 1 for n in info.shape):
         kinds.append("broadcast")
     kind = draw(st.sampled_from(kinds))
@@ -896,6 +931,12 @@ def _bad_op(draw: st.DrawFn, info: Info, kind: str) -> Bad:
         )
         needles = ("matmul", str(s), str(other_shape))
         return Bad(f"@ shape {other_shape}", _binary("@", reflected, other), needles)
+    if kind == "linear":
+        wrong = draw(st.integers(1, 4))
+        wrong += wrong >= s[-1]  # 1..5 without the input's last size
+        weight_shape = (draw(st.integers(1, 3)), wrong)
+        weight = mg.Value(np.ones(weight_shape))
+        return Bad(f"linear weight {weight_shape}", lambda v: linear(v, weight), (str(s),))
     name = draw(st.sampled_from(["sum", "mean", "max"]))
     ndim = len(s)
     if kind == "axis":
