@@ -268,3 +268,25 @@ def test_setting_the_default_in_a_thread_leaves_the_main_thread_alone() -> None:
     assert inside == (None, other)
     assert mg.get_default_strategy() == before
     assert (mg.Value(2.0) * 3.0).backward().strategy == before
+
+
+@pytest.mark.parametrize("strategy", ["memoized", "cycle_checked"])
+def test_deep_walks_in_several_threads_restore_the_recursion_limit(strategy: str) -> None:
+    """Each deep recursive walk raises the limit for itself alone; none may leave it raised."""
+    before = sys.getrecursionlimit()
+    barrier = threading.Barrier(4, timeout=TIMEOUT)
+
+    def deep_walk(length: int) -> float:
+        x = mg.Value(0.3)
+        y = x
+        for _ in range(length):
+            y = y * 1.0001
+        barrier.wait()  # all four start their walks together
+        y.backward(strategy=strategy)
+        return float(x.grad)
+
+    lengths = [20_000, 25_000, 30_000, 35_000]
+    grads = run_threads([lambda n=n: deep_walk(n) for n in lengths])
+    assert sys.getrecursionlimit() == before
+    for n, grad in zip(lengths, grads, strict=True):
+        assert grad == pytest.approx(1.0001**n, rel=1e-9)

@@ -22,6 +22,7 @@ MAX_RECURSION_DEPTH = 1_000_000
 """The deepest recursion a walk may use; deeper graphs raise GraphTooDeepError."""
 
 _HEADROOM = 200  # frames for the caller and for the walk's own helpers
+_DEFAULT_LIMIT = 1000  # CPython's default recursion limit
 _STACK_BYTES = 1 << 30  # reserved (not committed) address space for the worker's C stack
 _deep_lock = threading.Lock()
 
@@ -29,7 +30,9 @@ _deep_lock = threading.Lock()
 def run_recursive(strategy: str, nodes: int, walk: Callable[[], T]) -> T:
     """Call `walk()` with room for `nodes` nested frames, or raise GraphTooDeepError."""
     limit = sys.getrecursionlimit()
-    if nodes + _HEADROOM < limit // 2:
+    # Small graphs run here, in the caller's thread. The test uses at most the default limit:
+    # another thread's deep walk may have raised the process-wide limit for a moment.
+    if nodes + _HEADROOM < min(limit, _DEFAULT_LIMIT) // 2:
         try:
             return walk()
         except RecursionError:
@@ -48,6 +51,9 @@ def run_recursive(strategy: str, nodes: int, walk: Callable[[], T]) -> T:
             failure.append(error)
 
     with _deep_lock:  # the recursion limit and thread stack size are process-wide settings
+        # Read the limit to restore under the lock: read before it, it could be another deep
+        # walk's raised limit, which would then outlive that walk.
+        limit = sys.getrecursionlimit()
         old_stack = threading.stack_size()
         threading.stack_size(_STACK_BYTES)
         sys.setrecursionlimit(max(limit, depth + _HEADROOM))
