@@ -714,3 +714,52 @@ def test_defaults_are_per_thread() -> None:
     assert seen["fresh"] == [environment_default()] * 2  # not the main thread's "naive"
     assert seen["inside"] == ["memoized", "memoized"]
     assert seen["set"] == ["cycle_checked"]
+
+
+CAP_PROGRAM = """
+import minigrad as mg
+from minigrad.backward import naive
+print("imported")
+try:
+    print(naive.get_max_calls())
+except ValueError as error:
+    print(error)
+y = mg.Value(2.0) * 3.0
+try:
+    y.backward(strategy="naive")
+    print("ran")
+except ValueError as error:
+    print(type(error).__name__)
+naive.set_max_calls(5)
+print(naive.get_max_calls())
+"""
+
+
+@pytest.mark.parametrize(
+    ("setting", "first_use"),
+    [
+        ("1e8", "100000000"),
+        ("10_000", "10000"),
+        ("", "10000000"),
+        ("lots", "MINIGRAD_NAIVE_MAX_CALLS='lots' is not a call cap"),
+        ("-5", "MINIGRAD_NAIVE_MAX_CALLS='-5' is not a call cap"),
+        ("2.5", "MINIGRAD_NAIVE_MAX_CALLS='2.5' is not a call cap"),
+    ],
+)
+def test_the_naive_cap_variable_is_checked_at_first_use(setting: str, first_use: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CAP_PROGRAM],
+        env={**os.environ, "MINIGRAD_NAIVE_MAX_CALLS": setting},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "imported"
+    assert lines[1].startswith(first_use)
+    valid = first_use.isdigit()
+    assert lines[2] == ("ran" if valid else "ValueError")
+    assert lines[3] == "5"  # set_max_calls overrides the variable either way

@@ -25,7 +25,25 @@ from minigrad.backward.graph import Node, WalkResult, accumulate, consumers_of
 from minigrad.backward.recursion import run_recursive
 from minigrad.errors import PathExplosionError
 
-_max_calls = int(os.environ.get("MINIGRAD_NAIVE_MAX_CALLS", 10_000_000))
+DEFAULT_MAX_CALLS = 10_000_000
+_max_calls: int | None = None  # None: not set in code; the environment or the default decides
+
+
+def _cap_from_environment() -> int:
+    """MINIGRAD_NAIVE_MAX_CALLS as a non-negative integer ("1e8" and "10_000_000" allowed)."""
+    text = os.environ.get("MINIGRAD_NAIVE_MAX_CALLS", "").strip()
+    if not text:
+        return DEFAULT_MAX_CALLS
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        value = -1.0
+    if not (0 <= value < float("inf")) or value != int(value):
+        raise ValueError(
+            f"MINIGRAD_NAIVE_MAX_CALLS={text!r} is not a call cap: set it to a whole number "
+            f">= 0 (e.g. 100000000 or 1e8), or unset it for the default {DEFAULT_MAX_CALLS:,}"
+        )
+    return int(value)
 
 
 def set_max_calls(n: int) -> None:
@@ -37,8 +55,13 @@ def set_max_calls(n: int) -> None:
 
 
 def get_max_calls() -> int:
-    """How many backward-rule calls `naive` accepts (default 10^7, or MINIGRAD_NAIVE_MAX_CALLS)."""
-    return _max_calls
+    """How many backward-rule calls `naive` accepts (default 10^7, or MINIGRAD_NAIVE_MAX_CALLS).
+
+    Raises:
+        ValueError: MINIGRAD_NAIVE_MAX_CALLS is set to something that is not a whole number >= 0
+            (checked at first use, so that `import minigrad` never fails on it).
+    """
+    return _cap_from_environment() if _max_calls is None else _max_calls
 
 
 def count_paths(root: Node, consumers: dict[Any, list[tuple[Any, int]]]) -> dict[Any, int]:
@@ -79,8 +102,9 @@ def naive(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResul
     consumers = consumers_of(root)
     paths = run_recursive("naive", len(consumers), lambda: count_paths(root, consumers))
     predicted = sum(n for node, n in paths.items() if node.op is not None)
-    if predicted > _max_calls:
-        raise PathExplosionError(predicted, _max_calls)
+    cap = get_max_calls()
+    if predicted > cap:
+        raise PathExplosionError(predicted, cap)
 
     grads: dict[Any, Any] = {}
     calls = 0
