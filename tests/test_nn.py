@@ -646,6 +646,17 @@ def test_save_load_keeps_float32(tmp_path: Path) -> None:
     assert all(p.data.dtype == np.float32 for p in target.parameters())
 
 
+def test_save_and_load_take_the_same_name_without_a_suffix(tmp_path: Path) -> None:
+    source = mg.nn.MLP([3, 4, 2], seed=1)
+    mg.nn.save(source, tmp_path / "m")
+    assert [f.name for f in tmp_path.iterdir()] == ["m.npz"]
+    target = mg.nn.MLP([3, 4, 2], seed=2)
+    mg.nn.load(target, tmp_path / "m")
+    assert_same_state(target.state_dict(), source.state_dict())
+    with pytest.raises(FileNotFoundError):
+        mg.nn.load(target, tmp_path / "other")
+
+
 FIRED: list[str] = []
 
 

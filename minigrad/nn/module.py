@@ -175,6 +175,9 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
 def load(model: Module, path: str | os.PathLike[str]) -> None:
     """Load parameters saved by `save` into `model`; never unpickles, all-or-nothing.
 
+    Like `save`, a path without the `.npz` suffix means the file with it (when there is no file
+    at the path as given), so `save(model, "m")` and `load(model, "m")` name the same file.
+
     Raises:
         FileNotFoundError: no such file (other errors opening it, such as a permission error,
             are raised as they are).
@@ -184,7 +187,10 @@ def load(model: Module, path: str | os.PathLike[str]) -> None:
         ValueError: an array has the wrong shape or is not numeric.
         KeyError: a parameter is missing or unexpected.
     """
-    model.load_state_dict(_read_checkpoint(path))
+    name = os.fspath(path)
+    if not name.endswith(".npz") and not os.path.exists(name) and os.path.exists(name + ".npz"):
+        name += ".npz"
+    model.load_state_dict(_read_checkpoint(name))
 
 
 _NPY_MAGIC = b"\x93NUMPY"
