@@ -490,6 +490,29 @@ def test_gradcheck_restores_grads_and_data() -> None:
     assert np.array_equal(x.data, before)
 
 
+def test_gradcheck_leaves_no_gradient_on_values_f_closes_over() -> None:
+    x = mg.Value(np.array([0.3, -0.2]))
+    w = mg.Value(np.array([1.5, 2.0]), label="w")  # in f's graph, not an input
+    assert gradcheck(lambda v: (v * w).tanh().sum(), x)
+    assert not w.has_grad and not x.has_grad
+
+
+def test_gradcheck_restores_the_data_when_f_raises() -> None:
+    x = mg.Value(np.array([0.3, -0.2]))
+    before = np.array(x.data)
+    calls = []
+
+    def flaky(v: mg.Value) -> mg.Value:
+        calls.append(1)
+        if len(calls) > 1:  # the first (analytic) call works, the perturbed ones fail
+            raise RuntimeError("f failed")
+        return (v * v).sum()
+
+    with pytest.raises(RuntimeError, match="f failed"):
+        gradcheck(flaky, x)
+    assert np.array_equal(x.data, before) and x.data.dtype == before.dtype
+
+
 def test_linear_is_one_node_with_the_numbers_of_its_three_ops() -> None:
     from minigrad.nn.functional import linear
 
