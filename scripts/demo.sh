@@ -3,7 +3,8 @@
 # then naive's exponential blow-up next to its exact prediction.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
+. scripts/_venv.sh
+make_venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
 .venv/bin/minigrad compare --width 3 --depth 6

@@ -3,7 +3,8 @@
 # pytest's exit code 5 ("no tests collected") counts as a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
+. scripts/_venv.sh
+make_venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 status=0
