@@ -17,6 +17,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.backward.naive as naive_module
+import minigrad.backward.recursion as recursion
 from minigrad.backward import WalkResult, get_strategy
 from minigrad.backward.topological import topological
 from minigrad.ops import Op
@@ -220,6 +221,41 @@ def test_recursive_strategies_handle_a_100k_deep_chain(strategy: str) -> None:
     assert stats.vjp_calls == n
     assert stats.max_depth == n + 1
     assert sys.getrecursionlimit() == limit  # raised for the walk alone
+
+
+@pytest.mark.parametrize("strategy", RECURSIVE)
+def test_an_acyclic_graph_deeper_than_the_documented_maximum_is_refused(
+    strategy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above MAX_RECURSION_DEPTH (10^6, lowered here to keep the test fast): GraphTooDeepError,
+    with the depth in the message, nothing committed, and the limit restored."""
+    monkeypatch.setattr(recursion, "MAX_RECURSION_DEPTH", 3_000)
+    limit = sys.getrecursionlimit()
+    x, y = chain(5_000, 1.0, 1.00001)
+    with pytest.raises(mg.GraphTooDeepError) as caught:
+        y.backward(strategy=strategy)
+    assert isinstance(caught.value, RecursionError)
+    message = str(caught.value)
+    assert "3000 frames" in message and "topological" in message and "has a cycle" not in message
+    assert not x.has_grad and sys.getrecursionlimit() == limit
+    assert y.backward(strategy="topological").vjp_calls == 5_000  # the iterative walk copes
+
+
+@pytest.mark.parametrize("strategy", RECURSIVE)
+def test_a_caller_deep_in_its_own_recursion_is_not_told_of_a_cycle(strategy: str) -> None:
+    _, y = chain(150, 1.0, 1.00001)  # small: walked directly, in the caller's thread
+    limit = sys.getrecursionlimit()
+
+    def recurse(levels: int) -> Any:
+        if levels == 0:
+            return y.backward(strategy=strategy)
+        return recurse(levels - 1)
+
+    with pytest.raises(mg.GraphTooDeepError) as caught:
+        recurse(limit - 100)  # leaves the walk far fewer frames than the chain needs
+    assert "has a cycle" not in str(caught.value)
+    assert caught.value.depth < 150
+    assert y.backward(strategy=strategy).vjp_calls == 150  # from a shallow stack it works
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 50, 1_500])

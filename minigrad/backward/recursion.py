@@ -12,6 +12,7 @@ import contextvars
 import sys
 import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import TypeVar
 
 from minigrad.errors import GraphTooDeepError
@@ -27,6 +28,16 @@ _STACK_BYTES = 1 << 30  # reserved (not committed) address space for the worker'
 _deep_lock = threading.Lock()
 
 
+def _stack_depth() -> int:
+    """Frames on the calling thread's stack (only counted on the error path)."""
+    depth = 0
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
 def run_recursive(strategy: str, nodes: int, walk: Callable[[], T]) -> T:
     """Call `walk()` with room for `nodes` nested frames, or raise GraphTooDeepError."""
     limit = sys.getrecursionlimit()
@@ -36,7 +47,9 @@ def run_recursive(strategy: str, nodes: int, walk: Callable[[], T]) -> T:
         try:
             return walk()
         except RecursionError:
-            raise GraphTooDeepError(strategy, limit, nodes) from None
+            # A cycle, or a caller whose own stack left the walk too few frames: tell which.
+            available = limit - _stack_depth()
+            raise GraphTooDeepError(strategy, min(limit, available), nodes) from None
     depth = min(nodes + _HEADROOM, MAX_RECURSION_DEPTH)
     outcome: list[T] = []
     failure: list[BaseException] = []
