@@ -1,7 +1,9 @@
 """Train a tensor MLP on the two-moons problem with `minigrad.train.fit` and check its accuracy.
 
-    python examples/train_moons.py                    # train, print accuracy, exit 1 if < 97%
-    python examples/train_moons.py --plot moons.png   # also save the decision boundary
+    python examples/train_moons.py                    # train, print accuracy, exit 1 if < 97%,
+                                                      # save moons_boundary.png (with matplotlib)
+    python examples/train_moons.py --plot moons.png   # save the decision boundary there instead
+    python examples/train_moons.py --no-plot          # no picture
 
 The accuracy that counts is on a held-out test set drawn with another seed.
 """
@@ -20,6 +22,7 @@ from minigrad.data import make_moons
 from minigrad.train import accuracy, fit, predict
 
 TARGET = 0.97
+DEFAULT_PLOT = "moons_boundary.png"
 
 
 def save_boundary(
@@ -57,7 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
     parser.add_argument("--strategy", default=None, help="backward strategy (default: default)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", metavar="FILE", help="save a decision-boundary PNG here")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--plot",
+        metavar="FILE",
+        default=DEFAULT_PLOT,
+        help=f"where to save the decision-boundary PNG (default {DEFAULT_PLOT}, needs matplotlib)",
+    )
+    where.add_argument(
+        "--no-plot", dest="plot", action="store_const", const=None, help="save no picture"
+    )
     args = parser.parse_args(argv)
 
     X, y = make_moons(args.samples, noise=args.noise, seed=args.seed)
@@ -97,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         if save_boundary(model, X, y, args.plot):
             print(f"decision boundary saved to {args.plot}")
         else:
-            print("matplotlib is not installed, so no plot: pip install matplotlib")
+            print(
+                "matplotlib is not installed, so no decision-boundary plot: pip install matplotlib"
+            )
 
     if test_acc < TARGET:
         print(f"FAILED: test accuracy {test_acc:.4f} is below {TARGET:.2f}", file=sys.stderr)

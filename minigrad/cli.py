@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -22,7 +23,13 @@ import numpy as np
 from minigrad import data, graphs, layerwise
 from minigrad.backward import available_strategies, get_default_strategy, get_strategy
 from minigrad.backward.naive import get_max_calls, predict_calls
-from minigrad.draw import render, to_dot
+from minigrad.draw import (
+    GraphvizNotFoundError,
+    check_output_path,
+    render,
+    to_dot,
+    write_text_atomic,
+)
 from minigrad.errors import (
     CycleError,
     GraphTooDeepError,
@@ -88,6 +95,19 @@ def _sizes(text: str) -> list[int]:
     if len(sizes) < 2 or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"need at least two positive sizes, got {text!r}")
     return sizes
+
+
+def _widths(text: str) -> list[int]:
+    """One width or a comma list of them, e.g. 3 or 2,3,4 (repeats dropped, order kept)."""
+    try:
+        widths = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"widths must look like 3 or 2,3,4; got {text!r}"
+        ) from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive widths like 3 or 2,3,4, got {text!r}")
+    return list(dict.fromkeys(widths))
 
 
 def _progress(iterable: Sequence[Any], desc: str) -> Any:
@@ -165,51 +185,90 @@ def cmd_compare(args: argparse.Namespace) -> int:
 # -- blowup -----------------------------------------------------------------------------------
 
 
+_BLOWUP_HEADERS = ["depth", "predicted paths", "naive vjp_calls", "linear vjp_calls", "ratio"]
+
+
 def cmd_blowup(args: argparse.Namespace) -> int:
-    rows: list[list[Any]] = []
+    if args.plot and not _have_matplotlib("blowup"):
+        return 1
     depths = list(range(1, args.max_depth + 1))
-    series: dict[str, list[float]] = {"predicted": [], "naive": [], "linear": []}
-    for depth in _progress(depths, "depths"):
-        out, _ = graphs.dense_net(args.width, depth, "scalar")
-        predicted = predict_calls(out)
-        linear = out.backward(strategy="memoized").vjp_calls
-        measured: Any
-        if predicted <= min(get_max_calls(), args.run_limit):
-            measured = out.backward(strategy="naive").vjp_calls
-        else:
-            measured = "not run"
-        rows.append([depth, predicted, measured, linear, round(predicted / linear, 1)])
-        series["predicted"].append(predicted)
-        series["naive"].append(measured if isinstance(measured, int) else float("nan"))
-        series["linear"].append(linear)
-    print(f"naive vs linear strategies on dense scalar tanh nets of width {args.width}")
-    print(table(["depth", "predicted paths", "naive vjp_calls", "linear vjp_calls", "ratio"], rows))
-    print(f"(naive is run while the prediction is <= {min(get_max_calls(), args.run_limit):,})")
+    limit = min(get_max_calls(), args.run_limit)
+    curves: dict[int, dict[str, list[float]]] = {}
+    for number, width in enumerate(args.width):
+        rows: list[list[Any]] = []
+        series: dict[str, list[float]] = {"predicted": [], "naive": [], "linear": []}
+        for depth in _progress(depths, f"width {width}"):
+            out, _ = graphs.dense_net(width, depth, "scalar")
+            predicted = predict_calls(out)
+            linear = out.backward(strategy="memoized").vjp_calls
+            measured = out.backward(strategy="naive").vjp_calls if predicted <= limit else "not run"
+            rows.append([depth, predicted, measured, linear, round(predicted / linear, 1)])
+            series["predicted"].append(predicted)
+            series["naive"].append(measured if isinstance(measured, int) else float("nan"))
+            series["linear"].append(linear)
+        curves[width] = series
+        if number:
+            print()
+        print(f"naive vs linear strategies on dense scalar tanh nets of width {width}")
+        print(table(_BLOWUP_HEADERS, rows))
+    print(f"(naive is run while the prediction is <= {limit:,})")
     if args.plot:
-        return _plot_blowup(args.plot, depths, series, args.width)
+        return _plot_blowup(args.plot, depths, curves)
     return 0
 
 
-def _plot_blowup(path: str, depths: list[int], series: dict[str, list[float]], width: int) -> int:
+def _have_matplotlib(command: str) -> bool:
+    """True if matplotlib imports; else say what --plot needs, on stderr."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401
     except ImportError:
-        print("--plot needs matplotlib: pip install matplotlib", file=sys.stderr)
-        return 1
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogy(depths, series["predicted"], "o-", label="naive: predicted (path count)")
-    ax.semilogy(depths, series["naive"], "x", markersize=10, label="naive: measured")
-    ax.semilogy(depths, series["linear"], "s-", label="memoized / cycle_checked / topological")
+        print(
+            f"minigrad {command}: --plot needs matplotlib, which is not installed: "
+            "pip install matplotlib (or pip install -e '.[plot]')",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def _plot_blowup(path: str, depths: list[int], curves: dict[int, dict[str, list[float]]]) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    handles: list[Any] = []
+    for number, (width, series) in enumerate(curves.items()):
+        color = f"C{number % 10}"
+        (line,) = ax.semilogy(depths, series["predicted"], "o-", color=color)
+        ax.semilogy(depths, series["naive"], "x", color=color, markersize=10)
+        ax.semilogy(depths, series["linear"], "s--", color=color, markersize=4)
+        line.set_label(f"width {width}")
+        handles.append(line)
+    handles += [
+        Line2D([], [], color="gray", marker="o", label="naive: predicted (path count)"),
+        Line2D([], [], color="gray", marker="x", markersize=10, linestyle="none",
+               label="naive: measured"),
+        Line2D([], [], color="gray", marker="s", markersize=4, linestyle="--",
+               label="memoized / cycle_checked / topological"),
+    ]  # fmt: skip
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("depth (layers)")
     ax.set_ylabel("backward-rule calls")
-    ax.set_title(f"Dense scalar nets of width {width}")
-    ax.legend()
+    widths = ", ".join(map(str, curves))
+    ax.set_title(f"Dense scalar nets of width{'s' if len(curves) > 1 else ''} {widths}")
+    ax.legend(handles=handles, fontsize="small")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as error:
+        print(f"minigrad blowup: {path} not written: {error}", file=sys.stderr)
+        return 1
+    finally:
+        plt.close(fig)
     print(f"wrote {path}")
     return 0
 
@@ -239,10 +298,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.plot and not _have_matplotlib("train"):
+        return 1
     try:
         X, y = _dataset(args.dataset, args.seed)
     except ImportError as error:
-        print(f"minigrad train: {error}", file=sys.stderr)
+        print(f"minigrad train: --dataset {args.dataset}: {error}", file=sys.stderr)
         return 1
     classes = int(y.max()) + 1
     sizes = args.sizes or [X.shape[1], 16, 16, classes]
@@ -288,14 +349,11 @@ def _plot_training(
     folder: Path, model: MLP, X: np.ndarray[Any, Any], y: np.ndarray[Any, Any],
     losses: list[float], name: str,
 ) -> int:  # fmt: skip
-    try:
-        import matplotlib
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("--plot needs matplotlib: pip install matplotlib", file=sys.stderr)
-        return 1
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     from minigrad.train import predict
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -417,11 +475,44 @@ def cmd_graph(args: argparse.Namespace) -> int:
         return 0
     try:
         render(dot, args.out)
-    except (RuntimeError, ValueError) as error:
-        print(f"minigrad graph: {error}", file=sys.stderr)
+    except GraphvizNotFoundError:
+        return _graph_without_graphviz(dot, args.out, title)
+    except ValueError as error:
+        print(f"minigrad graph: error: {error}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as error:
+        print(f"minigrad graph: {args.out} not written: {error}", file=sys.stderr)
         return 1
     print(f"wrote {args.out} ({title})")
     return 0
+
+
+def _graph_without_graphviz(dot: str, out: str, title: str) -> int:
+    """No `dot` program: write the DOT text beside the requested image and say how to render it."""
+    target = Path(out)
+    text_file = str(target.with_suffix(".dot"))
+    try:
+        write_text_atomic(text_file, dot)
+    except OSError as error:
+        print(f"minigrad graph: {text_file} not written: {error}", file=sys.stderr)
+        return 1
+    fmt = target.suffix.lower()[1:]
+    print(
+        f"minigrad graph: Graphviz's `dot` program was not found, so {out} was not rendered; "
+        f"wrote the DOT text to {text_file} instead (render it with "
+        f"`dot -T{fmt} {shlex.quote(text_file)} -o {shlex.quote(out)}`)",
+        file=sys.stderr,
+    )
+    print(f"wrote {text_file} ({title})")
+    return 0
+
+
+def _out_file(text: str) -> str:
+    try:
+        check_output_path(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 # -- bench ------------------------------------------------------------------------------------
@@ -478,14 +569,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graph", choices=graphs.GRAPH_KINDS, default="dense", help="graph shape")
     p.set_defaults(run=cmd_compare)
 
-    p = sub.add_parser("blowup", help="naive's calls against the path-count prediction")
+    p = sub.add_parser(
+        "blowup",
+        help="naive's calls against the path-count prediction as depth and width grow",
+        description="For dense scalar tanh nets of depth 1 to --max-depth, at each width, print "
+        "the rule calls naive is predicted to make (the exact number of output-to-node paths), "
+        "the calls it made, and the calls the linear strategies make.",
+    )  # fmt: skip
     p.add_argument("--max-depth", type=_positive, default=8, help="deepest net (default 8)")
-    p.add_argument("--width", type=_positive, default=3, help="units per layer (default 3)")
+    p.add_argument(
+        "--width", type=_widths, default=[3], metavar="W[,W...]",
+        help="units per layer, or a comma list such as 2,3,4 for one table (and one plot line) "
+        "per width (default 3)",
+    )  # fmt: skip
     p.add_argument(
         "--run-limit", type=_positive, default=200_000,
         help="run naive only while its predicted calls are at most this (default 200000)",
     )  # fmt: skip
-    p.add_argument("--plot", metavar="FILE.png", help="save a log-scale plot (needs matplotlib)")
+    p.add_argument(
+        "--plot", metavar="FILE.png",
+        help="save a log-scale plot, one line per width (needs matplotlib)",
+    )  # fmt: skip
     p.set_defaults(run=cmd_blowup)
 
     p = sub.add_parser("train", help="train an MLP with a chosen engine and strategy")
@@ -523,8 +627,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--values", type=_values, default={}, help="leaf values, e.g. a=2,b=-3")
     p.add_argument("--strategy", type=_strategy, help="the walk to number the nodes by")
     p.add_argument(
-        "--out", metavar="FILE", help=".dot, .svg, .png or .pdf (default: DOT on stdout)"
-    )
+        "--out", metavar="FILE", type=_out_file,
+        help=".dot or .gv: DOT text; .svg, .png or .pdf: rendered by Graphviz's dot, or without "
+        "it FILE's name with .dot, and a note on how to render it (default: DOT on stdout)",
+    )  # fmt: skip
     p.set_defaults(run=cmd_graph)
 
     p = sub.add_parser("bench", help="run the benchmarks in benchmarks/ and print their tables")

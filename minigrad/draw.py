@@ -2,15 +2,18 @@
 
 `to_dot(output, visits)` numbers every node with the positions at which a strategy visited it
 (from `backward(trace=True)`); naive visits a reused node once per path, so such nodes show
-several numbers and a count. Rendering to SVG/PNG needs Graphviz's `dot` program; the DOT text
-itself needs nothing.
+several numbers and a count. Rendering to SVG/PNG/PDF needs Graphviz's `dot` program; the DOT
+text itself needs nothing.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,23 +73,82 @@ def to_dot(output: Value, visits: Sequence[Any] = (), title: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+TEXT_SUFFIXES = (".dot", ".gv")
+IMAGE_SUFFIXES = (".svg", ".png", ".pdf")
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Rendering an image needs Graphviz's `dot` program, and it is not on PATH."""
+
+
+def check_output_path(path: str) -> str:
+    """The lower-case suffix of `path` if minigrad can write it, else raise ValueError.
+
+    .dot and .gv (its other common suffix) are DOT text; .svg, .png and .pdf are images.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in TEXT_SUFFIXES + IMAGE_SUFFIXES:
+        suffixes = ", ".join(TEXT_SUFFIXES + IMAGE_SUFFIXES)
+        raise ValueError(f"unsupported output {path!r}: use a name ending in {suffixes}")
+    return suffix
+
+
+def _temporary_sibling(path: Path) -> Path:
+    """A fresh name in the folder of `path`, so that a rename onto `path` is atomic."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"no folder {str(path.parent)!r} to write {path.name!r} in")
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename: never half-written."""
+    target = Path(path)
+    temporary = _temporary_sibling(target)
+    try:
+        with open(temporary, "x", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def render(dot: str, path: str) -> None:
-    """Write DOT text to `path`; .svg and .png are rendered by Graphviz's `dot` program.
+    """Write DOT text to `path` (.dot, .gv); render .svg, .png and .pdf with Graphviz's `dot`.
+
+    The file appears whole or not at all: it is written under a temporary name in the same
+    folder, then renamed.
 
     Raises:
-        RuntimeError: an image was asked for and `dot` is not installed.
+        ValueError: `path` has another suffix.
+        GraphvizNotFoundError: an image was asked for and `dot` is not on PATH.
+        RuntimeError: `dot` failed.
+        OSError: the file cannot be written (e.g. its folder does not exist).
     """
-    if path.endswith(".dot") or path.endswith(".gv"):
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(dot)
+    suffix = check_output_path(path)
+    if suffix in TEXT_SUFFIXES:
+        write_text_atomic(path, dot)
         return
-    fmt = path.rsplit(".", 1)[-1].lower()
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"unsupported output {path!r}: use .dot, .svg, .png or .pdf")
     program = shutil.which("dot")
     if program is None:
-        raise RuntimeError(
-            "rendering an image needs Graphviz's `dot` program (e.g. apt install graphviz); "
-            "write .dot text instead, which needs nothing"
+        raise GraphvizNotFoundError(
+            "rendering an image needs Graphviz's `dot` program (e.g. apt install graphviz), "
+            "which was not found on PATH"
         )
-    subprocess.run([program, f"-T{fmt}", "-o", path], input=dot.encode(), check=True)
+    target = Path(path)
+    temporary = _temporary_sibling(target)
+    try:
+        done = subprocess.run(
+            [program, f"-T{suffix[1:]}", "-o", str(temporary)],
+            input=dot.encode(),
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0 or not temporary.is_file():
+            reason = done.stderr.decode(errors="replace").strip().splitlines()
+            raise RuntimeError(
+                f"Graphviz's dot failed with status {done.returncode}"
+                + (f": {reason[-1]}" if reason else "")
+            )
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

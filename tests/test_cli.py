@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,10 @@ from pathlib import Path
 import pytest
 
 import minigrad as mg
+
+ROOT = Path(__file__).resolve().parents[1]
+FINAL_LINE = re.compile(r"^final loss \d+\.\d{4}, accuracy [01]\.\d{3}, \d+\.\d{2} s$")
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def run(
@@ -24,6 +30,40 @@ def run(
         env=None if env is None else {**os.environ, **env},
         check=False,
     )
+
+
+def run_without(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command line in a Python where importing `module` fails, as if not installed."""
+    code = (
+        f"import sys; sys.modules[{module!r}] = None; "
+        f"from minigrad.cli import main; sys.exit(main({list(args)!r}))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def path_without_dot(tmp_path: Path) -> str:
+    """A PATH holding only a link to this Python: no Graphviz `dot` on it."""
+    folder = tmp_path / "bin-without-dot"
+    folder.mkdir()
+    (folder / "python").symlink_to(sys.executable)
+    assert shutil.which("dot", path=str(folder)) is None
+    return str(folder)
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The cells of every table row that starts with a number."""
+    return [
+        line.split()
+        for line in output.splitlines()
+        if line.split()[:1] and line.split()[0].isdigit()
+    ]
 
 
 def rows_of(output: str) -> dict[str, list[str]]:
@@ -205,3 +245,276 @@ def test_output_pipes_cleanly() -> None:
     assert first.stdout.startswith("graph:")
     assert "Traceback" not in first.stderr
     assert "\x1b[" not in first.stdout
+
+
+# -- graph --out: files, Graphviz or not --------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_graph_image_without_graphviz_writes_the_dot_text_instead(tmp_path: Path, fmt: str) -> None:
+    env = {"PATH": path_without_dot(tmp_path), "PYTHONPATH": str(ROOT)}
+    work = tmp_path / "work"
+    work.mkdir()
+    result = run("graph", "tanh(a*b + a)", "--out", f"g.{fmt}", cwd=work, env=env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["g.dot"]  # no image, no temporary file
+    text = (work / "g.dot").read_text()
+    assert text.startswith("digraph minigrad {") and "tanh" in text and text.endswith("}\n")
+    assert text == run("graph", "tanh(a*b + a)").stdout  # the same DOT as on stdout
+    note = result.stderr.strip()
+    assert len(note.splitlines()) == 1
+    assert "Graphviz" in note and "not found" in note and "g.dot" in note
+    assert f"dot -T{fmt} g.dot -o g.{fmt}" in note
+    assert result.stdout.startswith("wrote g.dot (")
+
+
+def test_graph_dot_file_needs_no_graphviz(tmp_path: Path) -> None:
+    env = {"PATH": path_without_dot(tmp_path)}
+    target = tmp_path / "reuse.dot"
+    result = run("graph", "reuse", "--strategy", "naive", "--out", str(target), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith(f"wrote {target} (reuse — naive:")
+    assert target.read_text() == run("graph", "reuse", "--strategy", "naive").stdout
+
+
+@pytest.mark.parametrize("out", ["g.txt", "g", "g.jpeg"])
+def test_graph_unsupported_output_is_a_usage_error(tmp_path: Path, out: str) -> None:
+    result = run("graph", "reuse", "--out", out, cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+    assert result.returncode == 2
+    assert f"unsupported output {out!r}" in result.stderr
+    assert ".dot" in result.stderr and ".svg" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_into_a_missing_folder_fails_cleanly(tmp_path: Path) -> None:
+    result = run("graph", "reuse", "--out", str(tmp_path / "nowhere" / "g.dot"))
+    assert result.returncode == 1
+    assert "not written" in result.stderr and "nowhere" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+FAKE_DOT = """#!{python}
+import sys
+args = sys.argv[1:]
+target = args[args.index("-o") + 1]
+text = sys.stdin.read()
+with open(target, "w") as f:
+    f.write("<fake " + args[0] + ">")
+    if "broken" in text:
+        sys.stderr.write("Error: syntax error in line 3\\n")
+        sys.exit(1)
+    f.write(text)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in `dot` is a POSIX script")
+def test_graph_image_is_rendered_by_dot_and_never_half_written(tmp_path: Path) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    fake = folder / "dot"
+    fake.write_text(FAKE_DOT.format(python=sys.executable))
+    fake.chmod(0o755)
+    env = {"PATH": str(folder)}
+    out = tmp_path / "out"
+    out.mkdir()
+
+    done = run("graph", "reuse", "--out", str(out / "g.svg"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"wrote {out / 'g.svg'} (reuse")
+    image = (out / "g.svg").read_text()
+    assert image.startswith("<fake -Tsvg>digraph minigrad {")
+    assert sorted(p.name for p in out.iterdir()) == ["g.svg"]
+
+    failed = run("graph", "broken + 1", "--out", str(out / "h.png"), env=env)
+    assert failed.returncode == 1
+    assert "dot failed with status 1" in failed.stderr and "syntax error" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["g.svg"]  # no h.png, whole or partial
+
+
+# -- blowup over several widths -------------------------------------------------------------------
+
+
+def test_blowup_single_width_keeps_one_table() -> None:
+    result = run("blowup", "--max-depth", "3", "--width", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "naive vs linear strategies on dense scalar tanh nets of width 2"
+    assert lines[1].split() == ["depth", "predicted", "paths", "naive", "vjp_calls", "linear",
+                                "vjp_calls", "ratio"]  # fmt: skip
+    assert "" not in lines
+    assert lines[-1] == "(naive is run while the prediction is <= 200,000)"
+    assert [r[:3] for r in table_rows(result.stdout)] == [
+        ["1", "9", "9"], ["2", "25", "25"], ["3", "57", "57"]
+    ]  # fmt: skip
+
+
+def test_blowup_prints_one_table_per_width() -> None:
+    result = run("blowup", "--max-depth", "3", "--width", "2,3,4", "--run-limit", "100")
+    assert result.returncode == 0, result.stderr
+    blocks = result.stdout.split("\n\n")
+    assert len(blocks) == 3
+    expected = {2: [9, 25, 57], 3: [20, 74, 236], 4: [35, 163, 675]}  # exact path counts
+    for block, (width, paths) in zip(blocks, expected.items(), strict=True):
+        assert block.startswith(
+            f"naive vs linear strategies on dense scalar tanh nets of width {width}\n"
+        )
+        rows = table_rows(block)
+        assert [int(r[0]) for r in rows] == [1, 2, 3]
+        assert [int(r[1].replace(",", "")) for r in rows] == paths
+        for row, predicted in zip(rows, paths, strict=True):
+            if predicted <= 100:  # naive is run, and makes exactly the predicted calls
+                assert row[2] == row[1]
+            else:
+                assert row[2:4] == ["not", "run"]
+    assert result.stdout.count("(naive is run while") == 1
+    assert result.stdout.rstrip().endswith("(naive is run while the prediction is <= 100)")
+
+
+def test_blowup_plot_several_widths(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "widths.png"
+    result = run("blowup", "--max-depth", "3", "--width", "2,3", "--plot", str(target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith(f"wrote {target}")
+    assert target.read_bytes()[:8] == PNG
+
+
+def test_blowup_plot_without_matplotlib_says_so(tmp_path: Path) -> None:
+    target = tmp_path / "blowup.png"
+    result = run_without("matplotlib", "blowup", "--max-depth", "2", "--plot", str(target))
+    assert result.returncode == 1
+    assert "--plot needs matplotlib" in result.stderr and "pip install" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("width", ["2,x", "0,2", ",", "3,-1"])
+def test_blowup_bad_width_lists_exit_2(width: str) -> None:
+    result = run("blowup", "--width", width)
+    assert result.returncode == 2
+    assert "argument --width" in result.stderr and "2,3,4" in result.stderr
+
+
+def test_blowup_help_mentions_width_lists() -> None:
+    text = run("blowup", "--help").stdout
+    assert "--width W[,W...]" in text and "2,3,4" in text and "one line per width" in text
+
+
+# -- train: data sets and plots -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dataset", "first"),
+    [
+        ("circles", "circles: 400 samples, 2 classes; MLP [2, 16, 16, 2]; engine graph"),
+        ("spirals", "spirals: 450 samples, 3 classes; MLP [2, 16, 16, 3]; engine graph"),
+        (
+            "banknote-like",
+            "banknote-like: 1372 samples, 2 classes; MLP [4, 16, 16, 2]; engine graph",
+        ),
+    ],
+)
+def test_train_on_each_builtin_dataset(dataset: str, first: str) -> None:
+    result = run("train", "--dataset", dataset, "--epochs", "3")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(first)
+    assert FINAL_LINE.match(lines[-1]), lines[-1]
+
+
+def test_train_digits() -> None:
+    pytest.importorskip("sklearn")
+    result = run("train", "--dataset", "digits", "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("digits: 1797 samples, 10 classes; MLP [64, 16, 16, 10]")
+    assert FINAL_LINE.match(lines[-1]), lines[-1]
+
+
+def test_train_digits_without_scikit_learn_says_so() -> None:
+    result = run_without("sklearn", "train", "--dataset", "digits", "--epochs", "1")
+    assert result.returncode == 1
+    assert "--dataset digits" in result.stderr and "pip install scikit-learn" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "final loss" not in result.stdout
+
+
+def test_train_plot_writes_pngs(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "plots" / "moons"  # created, parents and all
+    result = run("train", "--epochs", "3", "--plot", str(folder))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert FINAL_LINE.match(lines[-3])
+    assert lines[-2:] == [f"wrote {folder / 'loss.png'}", f"wrote {folder / 'boundary.png'}"]
+    assert sorted(p.name for p in folder.iterdir()) == ["boundary.png", "loss.png"]
+    for name in ("loss.png", "boundary.png"):
+        assert (folder / name).read_bytes()[:8] == PNG
+
+
+def test_train_plot_skips_the_boundary_for_wide_inputs(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run("train", "--dataset", "banknote-like", "--epochs", "2", "--plot", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png"]
+
+
+def test_train_plot_without_matplotlib_says_so_before_training(tmp_path: Path) -> None:
+    folder = tmp_path / "plots"
+    result = run_without("matplotlib", "train", "--epochs", "2", "--plot", str(folder))
+    assert result.returncode == 1
+    assert "--plot needs matplotlib" in result.stderr and "pip install" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # it did not train first
+    assert not folder.exists()
+
+
+# -- compare on a residual net, and the installed command ----------------------------------------
+
+
+def test_compare_residual() -> None:
+    result = run("compare", "--graph", "residual", "--width", "3", "--depth", "4")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("graph: residual, width 3, depth 4, scalar mode")
+    rows = rows_of(result.stdout)
+    calls = {name: int(rows[name][1].replace(",", "")) for name in mg.available_strategies()}
+    assert calls["memoized"] == calls["cycle_checked"] == calls["topological"]
+    assert calls["naive"] > calls["topological"]
+    for name in ("naive", "memoized", "cycle_checked"):
+        assert float(rows[name][-1]) < 1e-12
+    # the skip connections give naive more paths than the plain dense net of the same size
+    dense = rows_of(run("compare", "--width", "3", "--depth", "4").stdout)
+    assert calls["naive"] > int(dense["naive"][1].replace(",", ""))
+
+
+def console_script() -> Path | None:
+    folder = Path(sys.executable).parent
+    for name in ("minigrad", "minigrad.exe"):
+        if (folder / name).is_file():
+            return folder / name
+    found = shutil.which("minigrad")
+    return Path(found) if found else None
+
+
+def test_console_script_is_the_same_program() -> None:
+    script = console_script()
+    if script is None:
+        pytest.skip("the minigrad console script is not installed")
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(script), *args], capture_output=True, text=True, timeout=120, check=False
+        )
+
+    helped = call("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("usage: minigrad ")
+    drawn = call("graph", "reuse", "--strategy", "naive")
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stdout == run("graph", "reuse", "--strategy", "naive").stdout
+    bad = call("compare", "--depth", "0")
+    assert bad.returncode == 2 and "positive integer" in bad.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -12,29 +13,49 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name: str, *args: str) -> str:
-    """Run examples/<name> with `args`; return its stdout after checking the exit code."""
+def run_example(name: str, *args: str, cwd: Path | None = None) -> str:
+    """Run examples/<name> with `args` (in `cwd`, default the repository root); return its stdout
+    after checking the exit code."""
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=EXAMPLES.parent,
+        cwd=EXAMPLES.parent if cwd is None else cwd,
         check=False,
     )
     assert done.returncode == 0, f"{name} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
 
-def test_train_moons(tmp_path: Path) -> None:
-    plot = tmp_path / "moons.png"
-    out = run_example("train_moons.py", "--epochs", "30", "--plot", str(plot))
+def test_train_moons_saves_its_boundary_plot_by_default(tmp_path: Path) -> None:
+    out = run_example("train_moons.py", "--epochs", "30", cwd=tmp_path)
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
     assert accuracy >= 0.97
-    if "decision boundary saved" in out:
-        assert plot.read_bytes().startswith(b"\x89PNG")
-    else:
+    default = tmp_path / "moons_boundary.png"
+    if importlib.util.find_spec("matplotlib") is None:
         assert "matplotlib is not installed" in out
+        assert not default.exists()
+    else:
+        assert "decision boundary saved to moons_boundary.png" in out
+        assert default.read_bytes().startswith(b"\x89PNG")
+        assert [p.name for p in tmp_path.iterdir()] == ["moons_boundary.png"]
+
+
+def test_train_moons_plot_path_and_no_plot(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "elsewhere" / "moons.png"
+    plot.parent.mkdir()
+    out = run_example("train_moons.py", "--epochs", "30", "--plot", str(plot), cwd=tmp_path)
+    assert f"decision boundary saved to {plot}" in out
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    assert not (tmp_path / "moons_boundary.png").exists()
+
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    out = run_example("train_moons.py", "--epochs", "30", "--no-plot", cwd=quiet)
+    assert "decision boundary" not in out and "matplotlib" not in out
+    assert list(quiet.iterdir()) == []
 
 
 def test_scalar_vs_tensor() -> None:
