@@ -1,15 +1,25 @@
 """`detect_anomaly()`: stop at the first op whose forward or backward produces NaN or Inf.
 
-Off by default and free when off: entering the context swaps the node constructor of
-`minigrad.value` for a checking one (and leaving swaps it back), so the normal hot path has no
-extra test. Nodes made inside the context remember where in user code they were made, and carry
-a checking copy of their op, so a NaN in their backward rule is caught too, even if backward()
-runs after the block. The switch is process-wide (every thread), because the hot path reads no
-per-thread flag.
+Off by default, and costs nothing measurable when off. Entering the context swaps the node
+constructor of `minigrad.value` for a checking one (and leaving swaps it back), so building
+nodes has no extra test. Nodes made inside the context remember where in user code they were
+made, and carry a checking copy of their op, so a NaN in their backward rule is caught too, even
+if backward() runs after the block.
+
+The context also sets the backward driver's `check_grads` hook (`minigrad.backward`; one
+`is not None` test per backward pass when it is unset), so that a backward pass run inside the
+block is checked whatever its nodes are, wherever they were made: before any `.grad` is written,
+the hook checks every gradient of the finished walk and, on NaN or Inf, replays the rules from
+the output down to name the first one that produced it. A node made outside the block has no
+recorded line (the error says so), and its forward result, computed before the block, was not
+checked. A graph made and differentiated outside any block is not checked at all.
+
+The switch is process-wide (every thread), because the hot path reads no per-thread flag.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import traceback
@@ -20,7 +30,9 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from minigrad import backward as backward_module
 from minigrad import value as value_module
+from minigrad.backward import topological_order
 from minigrad.errors import AnomalyError
 from minigrad.ops import Op
 from minigrad.value import Value
@@ -31,9 +43,12 @@ _sites: WeakKeyDictionary[Value, str] = WeakKeyDictionary()
 _checked_ops: dict[Op, Op] = {}
 _lock = threading.Lock()
 _depth = 0
+_UNRECORDED = "an unknown line (outside any detect_anomaly() block, so none was recorded)"
 
 
 def _finite(x: Any) -> bool:
+    if type(x) is float:
+        return math.isfinite(x)
     return bool(np.all(np.isfinite(x)))
 
 
@@ -77,9 +92,42 @@ def _checking_node(data: Any, parents: tuple[Value, ...], op: Op, saved: Any = N
     return out
 
 
+def _check_grads(root: Value, grads: dict[Any, Any]) -> None:
+    """The backward driver's hook while detection is on: before any `.grad` is written, check
+    every gradient of the finished walk; on NaN or Inf, name the first rule that produced one.
+
+    Rules are replayed from the output down (each node after all of its consumers), so the first
+    rule found returning NaN or Inf is one whose incoming gradient was finite, unless the seed was
+    not. Rules of nodes made inside the block were already checked as the walk ran them.
+    """
+    if all(g is None or _finite(g) for g in grads.values()):
+        return
+    for node in reversed(topological_order(root)):
+        g = grads.get(node)
+        if node.op is None or g is None:
+            continue
+        for parent, grad in zip(node.parents, node.op.vjp(g, node), strict=True):
+            if grad is not None and parent.requires_grad and not _finite(grad):
+                note = "" if _finite(g) else " (the incoming gradient was already non-finite)"
+                shapes = [np.shape(p.data) for p in node.parents]
+                site = _sites.get(node, _UNRECORDED)
+                raise AnomalyError(node.op.name, "backward", shapes, site, note)
+
+
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Raise AnomalyError at the first NaN or Inf an op produces, naming the op and the line.
+
+    Inside the block:
+
+    - every node made is checked: its forward result at once, and its backward rule whenever it
+      runs, even in a backward pass after the block;
+    - every backward pass is checked, whatever its nodes are: before any `.grad` is written, its
+      gradients are checked, and on NaN or Inf the error names the first backward rule (from the
+      output down) that produced one, with its input shapes. For a node made outside the block,
+      where it was made is unknown: `error.site` says so, and its forward result was not checked.
+
+    A graph made and differentiated outside any block is not checked at all.
 
     Examples:
         >>> import numpy as np
@@ -90,11 +138,24 @@ def detect_anomaly() -> Iterator[None]:
         Traceback (most recent call last):
             ...
         minigrad.errors.AnomalyError: forward of 'log' produced NaN or Inf; input shapes: (2,); ...
+
+        A graph made before the block, differentiated inside it:
+
+        >>> x = mg.Value(np.array([4.0, 0.0]))
+        >>> y = (x**0.5).sum()  # the slope of sqrt at 0 is infinite
+        >>> with mg.detect_anomaly():  # doctest: +ELLIPSIS
+        ...     stats = y.backward()
+        Traceback (most recent call last):
+            ...
+        minigrad.errors.AnomalyError: backward of 'pow' produced NaN or Inf; ... an unknown line ...
+        >>> x.has_grad  # the failed backward wrote no gradient
+        False
     """
     global _depth
     with _lock:
         _depth += 1
         value_module._node = _checking_node
+        backward_module.check_grads = _check_grads
     try:
         with np.errstate(all="ignore"):  # the AnomalyError says it better than a warning
             yield
@@ -103,6 +164,7 @@ def detect_anomaly() -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 value_module._node = _plain_node
+                backward_module.check_grads = None
 
 
 def is_detecting() -> bool:

@@ -179,6 +179,18 @@ def test_blind_strategies_raise_graph_too_deep_on_a_cycle(strategy: str, size: i
     assert strategy in message
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_cycle_through_the_output_is_never_walked_silently(strategy: str) -> None:
+    x = mg.Value(np.full((2,), 0.5))
+    a = x * 1.0
+    out = a.tanh() * 2.0
+    a.parents = (out, a.parents[1])  # out -> a -> tanh -> out
+    error = run_within(30, lambda: out.backward(seed=np.ones(2), strategy=strategy))
+    expected = mg.CycleError if strategy in NAMING else mg.GraphTooDeepError
+    assert isinstance(error, expected), f"{strategy}: {error!r}"
+    assert not x.has_grad and not out.has_grad
+
+
 # -- deep chains --------------------------------------------------------------------------------
 
 

@@ -191,6 +191,12 @@ def _commit(grads: dict[Any, Any]) -> None:
         node.accumulate_grad(grad)
 
 
+check_grads: Callable[[Any, dict[Any, Any]], None] | None = None
+"""A hook that `detect_anomaly()` sets while it is active: `run_backward` calls it with the output
+and the finished walk's gradient map before any `.grad` is written, so it may raise and leave
+every gradient as it was. None (the default) costs one test per backward pass, nothing more."""
+
+
 def run_backward(
     output: Any, seed: Any, strategy: str | None, trace: bool = False
 ) -> BackwardStats:
@@ -209,6 +215,8 @@ def run_backward(
     seconds = time.perf_counter() - started
     if not isinstance(result, WalkResult):
         raise TypeError(f"strategy {name!r} must return a WalkResult, got {type(result).__name__}")
+    if check_grads is not None:  # anomaly mode: see check_grads above
+        check_grads(output, result.grads)
     _commit(result.grads)
     return BackwardStats(
         name, result.vjp_calls, len(result.grads), result.max_depth, seconds, tuple(result.visits)

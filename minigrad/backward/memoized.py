@@ -22,11 +22,9 @@ from minigrad.backward.recursion import run_recursive
 def memoized(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
     """Backward by memoized recursion: grad(v) = sum of its consumers' vector-Jacobian products."""
     consumers = consumers_of(root)
-    grads: dict[Any, Any] = {root: seed}
+    grads: dict[Any, Any] = {}
     local: dict[Any, Any] = {}  # op node -> the gradients its rule returned for its parents
     deepest = 0
-    if trace is not None:
-        trace.append(root)
 
     def grad_of(node: Any, depth: int) -> Any:
         nonlocal deepest
@@ -34,7 +32,10 @@ def memoized(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkRe
             deepest = depth
         if node in grads:
             return grads[node]
-        total = None
+        # The output's gradient is the seed, plus what its consumers send back: none in a DAG.
+        # A cycle through the output is not seen (this walk keeps no in-progress marks): the
+        # pull recurses around it until the recursion limit, as on any other cycle.
+        total = seed if node is root else None
         for consumer, position in consumers[node]:
             if consumer not in local:
                 local[consumer] = consumer.op.vjp(grad_of(consumer, depth + 1), consumer)
