@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from minigrad.backward import get_default_strategy, get_strategy
+from minigrad.backward import WalkResult, get_default_strategy, get_strategy
 from minigrad.value import Value
 
 
@@ -72,7 +72,8 @@ def gradcheck(
     # over) is left with a gradient it did not have.
     walk = get_strategy(strategy if strategy is not None else get_default_strategy())
     seed = 1.0 if isinstance(out.data, float) else np.ones_like(out.data)
-    grads = walk(out, seed).grads
+    result = walk(out, seed)
+    grads = result.grads if isinstance(result, WalkResult) else result
     analytic = [
         np.asarray(grads[v], dtype=np.float64) if v in grads else np.zeros(np.shape(v.data))
         for v in inputs

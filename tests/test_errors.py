@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import os
 import subprocess
 import sys
@@ -618,16 +619,47 @@ def test_register_and_unregister_a_custom_strategy() -> None:
         mg.unregister_strategy("topological")
 
 
-def test_a_strategy_must_return_a_walk_result() -> None:
-    def returns_a_dict(root: Any, seed: Any, *, trace: Any = None) -> Any:
-        return {root: seed}
+def test_a_strategy_may_return_a_bare_gradient_map() -> None:
+    """DESIGN: a strategy is a walk that returns a gradient map; a WalkResult adds the counters."""
 
-    mg.register_strategy("test-bad-return", returns_a_dict)
+    def plain_map(root: Any, seed: Any, *, trace: Any = None) -> Any:
+        result = get_strategy("memoized")(root, seed)
+        return dict(result.grads)
+
+    mg.register_strategy("test-plain-map", plain_map)
     try:
-        with pytest.raises(TypeError, match="WalkResult"):
-            (mg.Value(1.0) * 2).backward(strategy="test-bad-return")
+        x = mg.Value(1.5)
+        y = (x * x).tanh()
+        stats = y.backward(strategy="test-plain-map")
+        assert x.grad == pytest.approx(2 * 1.5 * (1 - np.tanh(2.25) ** 2))
+        assert (stats.vjp_calls, stats.nodes, stats.max_depth) == (2, 3, 0)
+    finally:
+        mg.unregister_strategy("test-plain-map")
+
+
+@pytest.mark.parametrize("returned", [None, [1.0], 3.0, "grads"], ids=repr)
+def test_a_strategy_must_return_a_walk_result_or_a_map(returned: Any) -> None:
+    def returns_junk(root: Any, seed: Any, *, trace: Any = None) -> Any:
+        return returned
+
+    mg.register_strategy("test-bad-return", returns_junk)
+    try:
+        x = mg.Value(1.0)
+        with pytest.raises(TypeError, match="must return a WalkResult or a gradient map"):
+            (x * 2).backward(strategy="test-bad-return")
+        assert not x.has_grad
     finally:
         mg.unregister_strategy("test-bad-return")
+
+
+def test_stats_show_and_compare_the_five_counters_only() -> None:
+    x = mg.Value(0.5)
+    traced = (x * 2).backward(trace=True)
+    plain = (x * 2).backward()
+    assert len(traced.visits) == 2 and plain.visits == ()
+    assert "visits" not in repr(traced) and repr(traced).startswith("BackwardStats(strategy=")
+    same_counts = dataclasses.replace(traced, seconds=plain.seconds)
+    assert same_counts == plain  # visits are not compared
 
 
 def test_use_strategy_restores_the_previous_default() -> None:

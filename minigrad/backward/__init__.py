@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,8 +25,9 @@ from minigrad.backward.topological import topological as _topological
 from minigrad.backward.topological import topological_order
 from minigrad.errors import ShapeError, UnknownStrategyError
 
-Strategy = Callable[..., WalkResult]
-"""`strategy(root, seed, *, trace=None) -> WalkResult`."""
+Strategy = Callable[..., "WalkResult | Mapping[Any, Any]"]
+"""`strategy(root, seed, *, trace=None) -> WalkResult`, or a bare gradient map (node -> gradient),
+which is counted as a linear walk would count it (vjp_calls = op nodes in the map, max_depth 0)."""
 
 BUILTIN_DEFAULT = "topological"
 
@@ -53,7 +54,8 @@ class BackwardStats:
         nodes: how many distinct nodes received a gradient (leaves included, constants not).
         max_depth: the deepest recursion reached (1 for the iterative walk).
         seconds: wall time of the walk (committing `.grad` excluded).
-        visits: the nodes in the order the walk handled them, when `trace=True` was asked.
+        visits: the nodes in the order the walk handled them, when `trace=True` was asked
+            (not part of the stats' repr or equality; empty otherwise).
     """
 
     strategy: str
@@ -61,7 +63,7 @@ class BackwardStats:
     nodes: int
     max_depth: int
     seconds: float
-    visits: tuple[Any, ...] = ()
+    visits: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
 
 def available_strategies() -> tuple[str, ...]:
@@ -74,7 +76,8 @@ def register_strategy(name: str, strategy: Strategy, *, replace: bool = False) -
 
     Args:
         name: the strategy's name.
-        strategy: `strategy(root, seed, *, trace=None) -> WalkResult`.
+        strategy: `strategy(root, seed, *, trace=None) -> WalkResult`; a walk may also return
+            a plain gradient map (node -> gradient), whose stats then count its op nodes.
         replace: allow replacing an existing registration (built-ins included).
     """
     if not isinstance(name, str) or not name:
@@ -197,6 +200,12 @@ and the finished walk's gradient map before any `.grad` is written, so it may ra
 every gradient as it was. None (the default) costs one test per backward pass, nothing more."""
 
 
+def _from_map(grads: Mapping[Any, Any], visits: list[Any] | None) -> WalkResult:
+    """A user's walk that returns a bare gradient map: counted as a linear walk would count it."""
+    calls = sum(1 for node in grads if node.op is not None)
+    return WalkResult(dict(grads), calls, 0, visits or [])
+
+
 def run_backward(
     output: Any, seed: Any, strategy: str | None, trace: bool = False
 ) -> BackwardStats:
@@ -213,8 +222,13 @@ def run_backward(
     started = time.perf_counter()
     result = walk(output, start_grad) if visits is None else walk(output, start_grad, trace=visits)
     seconds = time.perf_counter() - started
+    if isinstance(result, Mapping) and not isinstance(result, WalkResult):
+        result = _from_map(result, visits)
     if not isinstance(result, WalkResult):
-        raise TypeError(f"strategy {name!r} must return a WalkResult, got {type(result).__name__}")
+        raise TypeError(
+            f"strategy {name!r} must return a WalkResult or a gradient map (node -> gradient), "
+            f"got {type(result).__name__}"
+        )
     if check_grads is not None:  # anomaly mode: see check_grads above
         check_grads(output, result.grads)
     _commit(result.grads)
