@@ -19,6 +19,7 @@ from minigrad.errors import (
     GraphTooDeepError,
     MinigradError,
     PathExplosionError,
+    SettingError,
     ShapeError,
     UnknownStrategyError,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "GraphTooDeepError",
     "MinigradError",
     "PathExplosionError",
+    "SettingError",
     "ShapeError",
     "UnknownStrategyError",
     "Value",

@@ -35,6 +35,7 @@ from minigrad.errors import (
     GraphTooDeepError,
     MinigradError,
     PathExplosionError,
+    SettingError,
     UnknownStrategyError,
 )
 from minigrad.nn import MLP
@@ -171,6 +172,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 [name, stats.seconds, stats.vjp_calls, stats.nodes, stats.max_depth,
                  f"{peak / 1024:.0f} KiB", diff]
             )  # fmt: skip
+        except SettingError:  # the environment, not this strategy: reported by main()
+            raise
         except (MinigradError, RecursionError, MemoryError) as error:
             if tracemalloc.is_tracing():
                 tracemalloc.stop()
@@ -647,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.lr = 0.02 if args.engine == "graph" else 0.5
     try:
         status: int = args.run(args)
-    except UnknownStrategyError as error:  # e.g. a misspelt MINIGRAD_STRATEGY
+    except (UnknownStrategyError, SettingError) as error:  # e.g. a misspelt MINIGRAD_STRATEGY
         print(f"minigrad {args.command}: error: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `minigrad graph ... | head`

@@ -140,3 +140,11 @@ class AnomalyError(MinigradError, FloatingPointError):
             f"{phase} of {op!r} produced NaN or Inf{note}; input shapes: {shown}; "
             f"the node was made at {site}"
         )
+
+
+class SettingError(MinigradError, ValueError):
+    """An environment variable minigrad reads holds a value it cannot use.
+
+    Raised at first use, never at import: MINIGRAD_NAIVE_MAX_CALLS that is not a whole number
+    >= 0. (A misspelt MINIGRAD_STRATEGY is an UnknownStrategyError.)
+    """

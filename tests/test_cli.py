@@ -212,6 +212,14 @@ def test_number_columns_line_up_on_the_right() -> None:
     assert all(line[end - 1].isdigit() and line[end] == " " for line in measured)
 
 
+@pytest.mark.parametrize("args", [["compare"], ["blowup", "--max-depth", "2"]])
+def test_a_bad_naive_cap_variable_is_a_clear_error(args: list[str]) -> None:
+    result = run(*args, env={"MINIGRAD_NAIVE_MAX_CALLS": "lots"})
+    assert result.returncode == 2
+    assert "MINIGRAD_NAIVE_MAX_CALLS='lots' is not a call cap" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("args", [["graph", "reuse"], ["train", "--epochs", "1"]])
 def test_a_misspelt_strategy_variable_is_a_clear_error(args: list[str]) -> None:
     result = run(*args, env={"MINIGRAD_STRATEGY": "topo"})

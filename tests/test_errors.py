@@ -841,5 +841,5 @@ def test_the_naive_cap_variable_is_checked_at_first_use(setting: str, first_use:
     assert lines[0] == "imported"
     assert lines[1].startswith(first_use)
     valid = first_use.isdigit()
-    assert lines[2] == ("ran" if valid else "ValueError")
+    assert lines[2] == ("ran" if valid else "SettingError")
     assert lines[3] == "5"  # set_max_calls overrides the variable either way

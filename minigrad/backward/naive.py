@@ -23,7 +23,7 @@ from typing import Any
 
 from minigrad.backward.graph import Node, WalkResult, accumulate, consumers_of
 from minigrad.backward.recursion import run_recursive
-from minigrad.errors import PathExplosionError
+from minigrad.errors import PathExplosionError, SettingError
 
 DEFAULT_MAX_CALLS = 10_000_000
 _max_calls: int | None = None  # None: not set in code; the environment or the default decides
@@ -39,7 +39,7 @@ def _cap_from_environment() -> int:
     except ValueError:
         value = -1.0
     if not (0 <= value < float("inf")) or value != int(value):
-        raise ValueError(
+        raise SettingError(
             f"MINIGRAD_NAIVE_MAX_CALLS={text!r} is not a call cap: set it to a whole number "
             f">= 0 (e.g. 100000000 or 1e8), or unset it for the default {DEFAULT_MAX_CALLS:,}"
         )
@@ -58,8 +58,8 @@ def get_max_calls() -> int:
     """How many backward-rule calls `naive` accepts (default 10^7, or MINIGRAD_NAIVE_MAX_CALLS).
 
     Raises:
-        ValueError: MINIGRAD_NAIVE_MAX_CALLS is set to something that is not a whole number >= 0
-            (checked at first use, so that `import minigrad` never fails on it).
+        SettingError: (a ValueError) MINIGRAD_NAIVE_MAX_CALLS is set to something that is not a
+            whole number >= 0 (checked at first use, so that `import minigrad` never fails on it).
     """
     return _cap_from_environment() if _max_calls is None else _max_calls
 
