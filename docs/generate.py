@@ -1343,6 +1343,7 @@ CLI_EXAMPLES = (
     CliExample("compare_chain", "compare --graph chain --depth 5000"),
     CliExample("compare_tensor", "compare --graph residual --mode tensor --width 32 --depth 8"),
     CliExample("blowup", "blowup --max-depth 8 --width 3 --run-limit 20000"),
+    CliExample("blowup_widths", "blowup --max-depth 5 --width 1,2,4"),
     CliExample("train", "train --epochs 20"),
     CliExample("train_callstack", "train --engine callstack --epochs 300 --sizes 2,16,2"),
     CliExample(
