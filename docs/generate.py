@@ -1291,14 +1291,18 @@ def callstack(sizes: Sizes) -> dict[str, str]:
 # -- benchmarks ----------------------------------------------------------------------------------
 
 
+def remove_stale(folder: Path, pattern: str, wanted: set[str], source: str) -> None:
+    """Delete generated files matching `pattern` that no `source` (script, example) makes now."""
+    for stale in folder.glob(pattern):
+        if stale.name not in wanted:
+            stale.unlink()
+            log(f"removed {shown(stale)} (its {source} is gone)")
+
+
 def benchmarks(quick: bool, folder: Path) -> bool:
     """Run each benchmarks/bench_*.py; write its stdout to bench_<name>.txt. True if all passed."""
     scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
-    wanted = {f"{script.stem}.txt" for script in scripts}
-    for stale in folder.glob("bench_*.txt"):
-        if stale.name not in wanted:
-            stale.unlink()
-            log(f"removed {shown(stale)} (its script is gone)")
+    remove_stale(folder, "bench_*.txt", {f"{script.stem}.txt" for script in scripts}, "script")
     ok = True
     for script in scripts:
         log(f"benchmark {script.name}{' --quick' if quick else ''}")
@@ -1392,11 +1396,7 @@ def console_block(example: CliExample, output: str, status: int) -> str:
 def cli_examples(folder: Path) -> bool:
     """Run each `CLI_EXAMPLES` command; write its block to cli_<name>.md. True if all ended with
     the status they should; one that did not keeps its previous file."""
-    wanted = {f"cli_{example.name}.md" for example in CLI_EXAMPLES}
-    for stale in folder.glob("cli_*.md"):
-        if stale.name not in wanted:
-            stale.unlink()
-            log(f"removed {shown(stale)} (its example is gone)")
+    remove_stale(folder, "cli_*.md", {f"cli_{e.name}.md" for e in CLI_EXAMPLES}, "example")
     ok = True
     for example in CLI_EXAMPLES:
         log(f"command line: minigrad {example.command}")

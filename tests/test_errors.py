@@ -685,6 +685,21 @@ def test_use_strategy_restores_the_previous_default() -> None:
     in_fresh_context(body)
 
 
+def run_program(program: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `python -c program` from the repository root with exactly `environ`; it must exit 0."""
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def environment_default() -> str:
     return os.environ.get("MINIGRAD_STRATEGY", "").strip() or "topological"
 
@@ -699,15 +714,7 @@ def test_environment_variable_sets_the_default_at_import(env: str | None, expect
         "print(mg.get_default_strategy())\n"
         "print((mg.Value(2.0) * 3.0).backward().strategy)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", program],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    result = run_program(program, environ)
     assert result.stdout.split() == [expected, expected]
 
 
@@ -734,17 +741,7 @@ print(mg.get_default_strategy(), (x * 3.0).backward().strategy)
 
 
 def test_a_misspelt_environment_variable_is_named_at_first_use_not_at_import() -> None:
-    environ = {**os.environ, "MINIGRAD_STRATEGY": "topo"}
-    result = subprocess.run(
-        [sys.executable, "-c", MISSPELT_PROGRAM],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_program(MISSPELT_PROGRAM, {**os.environ, "MINIGRAD_STRATEGY": "topo"})
     known = "naive, memoized, cycle_checked, topological"
     message = (
         f"MINIGRAD_STRATEGY='topo' is not a known strategy; known: {known}. "
@@ -827,16 +824,7 @@ print(naive.get_max_calls())
     ],
 )
 def test_the_naive_cap_variable_is_checked_at_first_use(setting: str, first_use: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", CAP_PROGRAM],
-        env={**os.environ, "MINIGRAD_NAIVE_MAX_CALLS": setting},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_program(CAP_PROGRAM, {**os.environ, "MINIGRAD_NAIVE_MAX_CALLS": setting})
     lines = result.stdout.splitlines()
     assert lines[0] == "imported"
     assert lines[1].startswith(first_use)
