@@ -51,8 +51,8 @@ import minigrad as mg
 from benchmarks._common import (
     fmt_bytes,
     fmt_int,
+    machine_header,
     make_parser,
-    print_header,
     print_table,
 )
 from minigrad.nn import functional as F  # noqa: N812 - the usual name
@@ -198,15 +198,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if steps < 2 * every or every < 1:
         raise SystemExit("--steps must be at least twice --every, and --every at least 1")
     strategies = ["naive", "memoized", "cycle_checked", "topological"]
-    print_header(
+    mode = "quick (smoke test: sizes shrunk)" if args.quick else "full"
+    header = machine_header(
         "minigrad memory over a long training loop",
-        args,
         [
             ("minigrad", mg.__version__),
             ("model", f"MLP {'-'.join(map(str, SIZES))} tanh, batch {BATCH}, Adam"),
             ("loop", f"{steps:,} steps, memory sampled every {every:,} (tracemalloc)"),
+            ("mode", f"{mode}, one run per strategy and collector setting (no medians)"),
         ],
     )
+    print(header)
+    print()
     words: set[str] = set()
     for collector in (True, False):
         started = time.perf_counter()

@@ -3,6 +3,7 @@
     .venv/bin/python docs/generate.py            # full sizes (a few minutes)
     .venv/bin/python docs/generate.py --quick    # shrunk sizes: a smoke run, not for quoting
     .venv/bin/python docs/generate.py --only cli # just the `minigrad ...` examples (about 20 s)
+    .venv/bin/python docs/generate.py --only custom_strategy  # just examples/custom_strategy.py
 
 Writes `docs/generated/*.md` (tables, examples with their real output), `docs/generated/bench_*.txt`
 (the stdout of each `benchmarks/bench_*.py`), `docs/generated/cli_*.md` (each `minigrad ...`
@@ -363,12 +364,13 @@ def median_of(fn: Callable[[], Any], repeat: int) -> float:
 # -- running a code example in a fresh interpreter -----------------------------------------------
 
 
-def run_example(code: str, env: dict[str, str] | None = None) -> str:
-    """Run `code` in a fresh Python (this checkout on the path); return what it printed."""
+def run_python(args: Sequence[str], env: dict[str, str] | None = None) -> str:
+    """Run `python ARGS` in a fresh interpreter (this checkout on the path, from the repository
+    root, the built-in default strategy); return what it printed."""
     environment = {k: v for k, v in os.environ.items() if k != "MINIGRAD_STRATEGY"}
     environment.update(PYTHONPATH=str(ROOT), **(env or {}))
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *args],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -377,8 +379,13 @@ def run_example(code: str, env: dict[str, str] | None = None) -> str:
         timeout=600,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"example failed:\n{code}\n{done.stderr}")
+        raise RuntimeError(f"example failed:\n{' '.join(args)}\n{done.stderr}")
     return done.stdout
+
+
+def run_example(code: str, env: dict[str, str] | None = None) -> str:
+    """Run `code` in a fresh Python (this checkout on the path); return what it printed."""
+    return run_python(["-c", code], env)
 
 
 def section(name: str, text: str) -> str:
@@ -548,6 +555,20 @@ def switch_example() -> dict[str, str]:
         "```"
     )
     return {"switch_example.md": text, "env_example.md": shell}
+
+
+# -- the contributing guide's custom strategy -----------------------------------------------------
+
+CUSTOM_STRATEGY_SCRIPT = "examples/custom_strategy.py"
+
+
+def custom_strategy_example() -> dict[str, str]:
+    """`python examples/custom_strategy.py` at a prompt, and what it printed."""
+    log(f"custom strategy example ({CUSTOM_STRATEGY_SCRIPT})")
+    output = run_python([CUSTOM_STRATEGY_SCRIPT])
+    lines = [f"$ python {CUSTOM_STRATEGY_SCRIPT}"]
+    lines += [line.rstrip() for line in output.rstrip().splitlines()]
+    return {"custom_strategy.md": "```console\n" + "\n".join(lines) + "\n```"}
 
 
 # -- cycles --------------------------------------------------------------------------------------
@@ -770,12 +791,15 @@ def recursion_limits(sizes: Sizes) -> tuple[dict[str, str], list[ChainResult]]:
         rows,
         [True, False, False, True, True, True, False],
     )
+    default_limit, headroom = recursion._DEFAULT_LIMIT, recursion._HEADROOM
     note = (
         f"The chain is `minigrad.graphs.chain(n)`: n steps of x → tanh(0.5·x), so "
         f"{2:,} op nodes per step plus the leaf. Python's recursion limit is "
-        f"{sys.getrecursionlimit():,}; a recursive walk on a graph bigger than about half of it "
-        f"runs on a worker thread with a large stack and the limit raised to the node count, "
-        f"capped at `MAX_RECURSION_DEPTH` = {recursion.MAX_RECURSION_DEPTH:,} frames. Lengths "
+        f"{sys.getrecursionlimit():,}; a recursive walk on a graph from about "
+        f"{default_limit // 2 - headroom:,} nodes up (half the default limit of "
+        f"{default_limit:,}, less {headroom:,} frames of headroom) runs on a worker thread with "
+        f"a large stack and the limit raised to the node count, capped at "
+        f"`MAX_RECURSION_DEPTH` = {recursion.MAX_RECURSION_DEPTH:,} frames. Lengths "
         f"of {min(100_000, max(sizes.chain_lengths)):,} and more are timed once; shorter ones "
         f"take the median of {min(3, sizes.repeat)} runs."
     )
@@ -1489,8 +1513,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     alone.add_argument(
         "--only",
-        choices=["cli"],
-        help="run one step alone: cli = the `minigrad ...` examples of the command-line guide",
+        choices=["cli", "custom_strategy"],
+        help=(
+            "run one step alone: cli = the `minigrad ...` examples of the command-line guide; "
+            "custom_strategy = the output of examples/custom_strategy.py (contributing guide)"
+        ),
     )
     parser.add_argument(
         "--out", type=Path, default=ROOT / "docs", help="the docs folder to write into"
@@ -1505,6 +1532,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ok = cli_examples(generated)
         log(f"done in {time.perf_counter() - START:.0f} s" + ("" if ok else " (see above)"))
         return 0 if ok else 1
+    if args.only == "custom_strategy":
+        for name, text in custom_strategy_example().items():
+            write_text(generated / name, text)
+        log(f"done in {time.perf_counter() - START:.0f} s")
+        return 0
     log(f"generating the docs' numbers ({'quick' if args.quick else 'full'} sizes) into {docs}")
 
     for note in sync_excerpts(ROOT / "docs"):
@@ -1516,6 +1548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outputs |= switch_example()
     outputs |= reuse_examples(sizes)
     outputs |= cycle_example()
+    outputs |= custom_strategy_example()
     outputs |= notebook_table(sizes)
     for name, text in outputs.items():  # write as we go: a late failure keeps these
         write_text(generated / name, text)

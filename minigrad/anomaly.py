@@ -1,10 +1,10 @@
 """`detect_anomaly()`: stop at the first op whose forward or backward produces NaN or Inf.
 
-Off by default, and costs nothing measurable when off. Entering the context swaps the node
-constructor of `minigrad.value` for a checking one (and leaving swaps it back), so building
-nodes has no extra test. Nodes made inside the context remember where in user code they were
-made, and carry a checking copy of their op, so a NaN in their backward rule is caught too, even
-if backward() runs after the block.
+Off by default. When off, building nodes is untouched and each backward() does one `is not None`
+test (the hook below): entering the context swaps the node constructor of `minigrad.value` for a
+checking one, and leaving swaps it back, so building nodes has no extra test. Nodes made inside
+the context remember where in user code they were made, and carry a checking copy of their op,
+so a NaN in their backward rule is caught too, even if backward() runs after the block.
 
 The context also sets the backward driver's `check_grads` hook (`minigrad.backward`; one
 `is not None` test per backward pass when it is unset), so that a backward pass run inside the

@@ -5,14 +5,15 @@ with plain gradient descent, and produce the same parameters:
 
 - `callstack`: ONE recursive function per step. On the way down each frame computes its layer's
   forward pass and recurses; the base case computes the cost and dA of the output; on the way
-  back up each frame still holds its layer's A_prev, W, b and Z on the call stack, computes dZ,
-  dW, db and dA_prev, and either updates its layer right there (`update="inline"`) or hands the
-  gradients back for an update after the whole backward (`update="after"`). dA_prev uses W
-  BEFORE the update, so both timings are exactly gradient descent.
+  back up each frame still holds its layer's A_prev, Z and A on the call stack (W and b are read
+  from the layer), computes dZ, dW, db and dA_prev, and either updates its layer right there
+  (`update="inline"`) or hands the gradients back for an update after the whole backward
+  (`update="after"`). dA_prev uses W BEFORE the update, so both timings are exactly gradient
+  descent.
   `update="inline_pitfall"` reproduces the original blog code, which updates W first and then
   returns W^T dZ: the layer below gets a gradient computed with the already-updated W.
-- `cachelist`: the course approach: a forward loop appends (A_prev, W, b, Z) to a list, a
-  backward loop consumes it in reverse, then the update.
+- `cachelist`: the course approach: a forward loop appends each layer's input, pre-activation
+  and output (A_prev, Z, A) to a list, a backward loop consumes it in reverse, then the update.
 - `graph`: the Value graph and any backward strategy, then the same update.
 
 Rows are samples (A has shape (m, n)); W has PyTorch's (out, in) layout, so Z = A_prev W^T + b.

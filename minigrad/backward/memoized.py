@@ -5,8 +5,9 @@
 
 This is naive recursion turned around (pull instead of push) and memoized: `grads` remembers
 every finished gradient and `local` every rule's result, so each backward rule runs once per op
-node: O(V + E). The recursion climbs from a node to the output, so its depth is the longest path;
-deep graphs run with the recursion limit raised for the walk alone (see `recursion.py`).
+node: O(V + E). The recursion climbs from a node towards the output and stops at the first
+finished gradient, so its depth is at most the longest path; deep graphs run with the recursion
+limit raised for the walk alone (see `recursion.py`).
 It keeps no in-progress marks, so it cannot see a cycle: on one it recurses until
 GraphTooDeepError (use `cycle_checked` to get the cycle named).
 """

@@ -9,7 +9,7 @@ Each call passes down the gradient of ONE path, so a node reused by several cons
 once per path and its contributions add up to the right total. That is also why it is
 exponential: a backward rule runs once per output-to-node path, and a dense net of width w and
 depth d has about w^d of them. Before walking, the path count is predicted exactly (a memoized,
-linear-time count) and the walk is refused above a cap, instead of running for hours.
+linear-time count) and the walk is refused above a cap (10^7 calls by default), with the count.
 
 (micrograd's `_backward` closures read the node's accumulated `.grad`; calling them recursively
 on every child re-sends partial sums and gives wrong gradients on reused nodes. Passing each
