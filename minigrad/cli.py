@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from minigrad import data, graphs, layerwise
+from minigrad import __version__, data, graphs, layerwise
 from minigrad.backward import available_strategies, get_default_strategy, get_strategy
 from minigrad.backward.naive import get_max_calls, predict_calls
 from minigrad.draw import (
@@ -556,6 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="minigrad",
         description="Four ways to walk a computation graph backward, side by side and measured.",
     )
+    parser.add_argument("--version", action="version", version=f"minigrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("compare", help="run every strategy on one graph and tabulate the costs")

@@ -86,6 +86,12 @@ def test_help_lists_every_command() -> None:
         assert "usage: minigrad " + command in sub.stdout
 
 
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"minigrad {mg.__version__}"
+
+
 def test_compare_runs_every_strategy_and_agrees() -> None:
     result = run("compare", "--width", "3", "--depth", "4")
     assert result.returncode == 0, result.stderr
