@@ -323,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows,
         )
 
+    if micro_model is not None and not args.points:
+        print_size_sweep(args, repeat)
+
     if verdicts:
         print("Target: forward + backward time of minigrad <= 0.5 x micrograd's")
         for verdict in verdicts:
@@ -330,6 +333,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print("Target not checked: micrograd is not installed.")
     return 0
+
+
+def print_size_sweep(args: Any, repeat: int) -> None:
+    """The same net on fewer and more points: how the ratio moves with the size of the graph."""
+    sizes = (5, 20) if args.quick else (10, 30, 100)
+    print(f"Forward + backward by number of points (graph size), topological, median of {repeat}")
+    rows: list[list[str]] = []
+    for n in sizes:
+        xs, ys = make_data(n, args.seed)
+        weights, micro_model = make_weights(args.seed)
+        built = engines(weights, micro_model, xs, ys)
+        micro = built[0]  # micrograd comes first
+        mini = next(e for e in built if e.strategy == DEFAULT_STRATEGY)
+        row = [str(n), fmt_int(mini.backward(mini.forward()).nodes)]
+        for gc_enabled in (True, False):
+            totals = [
+                median_time(lambda e=e: e.backward(e.forward()), repeat, gc_enabled=gc_enabled)
+                for e in (micro, mini)
+            ]
+            row += [fmt_seconds(totals[0]), fmt_seconds(totals[1]), f"{totals[1] / totals[0]:.2f}"]
+        rows.append(row)
+    print_table(
+        [
+            "points",
+            "nodes",
+            "micrograd gc on",
+            "minigrad gc on",
+            "ratio",
+            "micrograd gc off",
+            "minigrad gc off",
+            "ratio",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":
