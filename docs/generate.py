@@ -55,6 +55,7 @@ from minigrad.backward import recursion, topological_order  # noqa: E402
 from minigrad.data import banknote_split, load_banknote, make_banknote_like  # noqa: E402
 from minigrad.errors import CycleError, GraphTooDeepError, PathExplosionError  # noqa: E402
 from minigrad.nn import MLP  # noqa: E402
+from minigrad.report import summarize_error  # noqa: E402
 from minigrad.value import Value  # noqa: E402
 
 # `minigrad.backward.naive` is shadowed by the walk function of the same name: fetch the module.
@@ -238,17 +239,6 @@ class Outcome:
         return self.error is None
 
 
-def short_error(error: BaseException) -> str:
-    """A table-cell summary of why a walk refused or failed."""
-    if isinstance(error, PathExplosionError):
-        return f"refused: {error.predicted_calls:,} calls predicted (cap {error.cap:,})"
-    if isinstance(error, GraphTooDeepError):
-        return f"GraphTooDeepError ({error.nodes:,} nodes, recursion capped at {error.depth:,})"
-    if isinstance(error, CycleError):
-        return f"CycleError ({len(error.nodes)} nodes on the cycle)"
-    return f"{type(error).__name__}: {error}"
-
-
 def zero_all(output: Value) -> None:
     """Forget every accumulated gradient in the graph (so each run commits the same work)."""
     for node in topological_order(output):
@@ -291,7 +281,7 @@ def measure_all(
         try:
             stats = output.backward(strategy=strategy)
         except (PathExplosionError, GraphTooDeepError, CycleError) as error:
-            outcome.error = short_error(error)
+            outcome.error = summarize_error(error)
             continue
         outcome.vjp_calls, outcome.nodes, outcome.max_depth = (
             stats.vjp_calls,

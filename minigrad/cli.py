@@ -32,16 +32,13 @@ from minigrad.draw import (
     write_text_atomic,
 )
 from minigrad.errors import (
-    CycleError,
-    GraphTooDeepError,
     MinigradError,
-    PathExplosionError,
     SettingError,
     UnknownStrategyError,
 )
 from minigrad.nn import MLP
 from minigrad.optim import Adam
-from minigrad.report import table
+from minigrad.report import summarize_error, table
 from minigrad.train import accuracy, fit
 from minigrad.value import Value
 
@@ -117,18 +114,6 @@ def _progress(iterable: Sequence[Any], desc: str) -> Any:
     return tqdm(iterable, desc=desc, leave=False, file=sys.stderr)
 
 
-def _short(error: BaseException, limit: int = 60) -> str:
-    """A one-line summary of why a strategy failed, short enough for a table cell."""
-    if isinstance(error, PathExplosionError):
-        return f"refused: {error.predicted_calls:,} calls predicted (cap {error.cap:,})"
-    if isinstance(error, GraphTooDeepError):
-        return f"GraphTooDeepError at depth {error.depth:,} ({error.nodes:,} nodes)"
-    if isinstance(error, CycleError):
-        return f"CycleError: {len(error.nodes)} nodes on a cycle"
-    text = f"{type(error).__name__}: {error}"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _flat_grads(leaves: Sequence[Value]) -> np.ndarray[Any, Any]:
     return np.concatenate([np.ravel(np.asarray(v.grad, dtype=np.float64)) for v in leaves])
 
@@ -148,7 +133,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out.backward(strategy="topological")
         reference = _flat_grads(leaves)
     except MinigradError as error:
-        print(f"topological failed, no reference gradients: {_short(error)}")
+        print(f"topological failed, no reference gradients: {summarize_error(error, limit=60)}")
     rows: list[list[Any]] = []
     for name in _progress(available_strategies(), "strategies"):
         out, leaves = graphs.build(kind, width, depth, mode)
@@ -172,7 +157,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except (MinigradError, RecursionError, MemoryError) as error:
             if tracemalloc.is_tracing():
                 tracemalloc.stop()
-            rows.append([name, "-", "-", "-", "-", "-", "-", _short(error)])
+            rows.append([name, "-", "-", "-", "-", "-", "-", summarize_error(error, limit=60)])
     headers = ["strategy", "seconds", "vjp_calls", "nodes", "max_depth", "peak mem", "max|dg|"]
     if any(len(row) > len(headers) for row in rows):
         headers.append("error")

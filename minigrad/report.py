@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.errors import CycleError, GraphTooDeepError, PathExplosionError
+
 
 def fmt_number(x: Any) -> str:
     """Integers with thousands separators, floats with 4 significant digits, the rest as str."""
@@ -52,3 +54,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     out = [line(list(headers)), "  ".join("-" * w for w in widths)]
     out.extend(line(r) for r in cells)
     return "\n".join(out)
+
+
+def summarize_error(error: BaseException, limit: int | None = None) -> str:
+    """A one-line summary of why a strategy refused or failed, for a table cell."""
+    if isinstance(error, PathExplosionError):
+        return f"refused: {error.predicted_calls:,} calls predicted (cap {error.cap:,})"
+    if isinstance(error, GraphTooDeepError):
+        return f"GraphTooDeepError at depth {error.depth:,} ({error.nodes:,} nodes)"
+    if isinstance(error, CycleError):
+        return f"CycleError: {len(error.nodes)} nodes on a cycle"
+    text = f"{type(error).__name__}: {error}"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

@@ -363,7 +363,7 @@ def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
     Other shapes (a stack of batches, say) are computed as the three ops `x @ weight.T + bias`,
     with the same numbers and gradients.
     """
-    xv: Value = x if isinstance(x, Value) else _constant(x)
+    xv = _constant(x)  # a Value stays itself
     w, b, xd = weight.data, None if bias is None else bias.data, xv.data
     if not (
         isinstance(w, np.ndarray)

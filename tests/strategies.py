@@ -11,6 +11,7 @@ Independent bookkeeping, written here and NOT taken from minigrad: `reachable_no
 
 from __future__ import annotations
 
+import operator
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,15 @@ Mode = Literal["scalar", "tensor"]
 MODES: tuple[Mode, ...] = ("scalar", "tensor")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 BUILTIN_STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "@": operator.matmul,
+}
+"""Python's binary operators by symbol, as Values and arrays both support them."""
 
 # -- basic strategies --------------------------------------------------------------------------
 

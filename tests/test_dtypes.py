@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import BUILTIN_STRATEGIES, DagSpec, build_dag, dags, reachable_nodes
+from strategies import (
+    BUILTIN_STRATEGIES,
+    OPERATORS,
+    DagSpec,
+    build_dag,
+    dags,
+    reachable_nodes,
+)
 
 import minigrad as mg
 from minigrad.nn import functional as F  # noqa: N812 - the usual name
@@ -297,21 +304,12 @@ def test_bool_complex_object_and_str_are_rejected(data: Any, named: str) -> None
 
 # -- mixed float32 / float64 ---------------------------------------------------------------------
 
-MIXED: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-    "@": operator.matmul,
-}
-
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-@pytest.mark.parametrize("symbol", sorted(MIXED))
+@pytest.mark.parametrize("symbol", sorted(OPERATORS))
 @pytest.mark.parametrize("dtypes", [(F32, F64), (F64, F32), (F32, F32), (F64, F64)])
 def test_mixed_dtypes_follow_numpy(dtypes: tuple[Any, Any], symbol: str, strategy: str) -> None:
-    fn = MIXED[symbol]
+    fn = OPERATORS[symbol]
     left = A
     right = B if symbol != "@" else M
     x, y = mg.Value(left.astype(dtypes[0])), mg.Value(right.astype(dtypes[1]))

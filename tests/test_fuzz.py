@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import (
     BUILTIN_STRATEGIES,
+    OPERATORS,
     arrays_of,
     close,
     expected_vjp_calls,
@@ -61,14 +61,6 @@ MAX_SIZE = 48  # elements per node: keeps every chain cheap
 LIMIT = 20.0  # a node whose values may leave [-LIMIT, LIMIT] is tamed with tanh
 NAIVE_MAX_CALLS = 4000  # skip `naive` on the rare chain with more paths than that
 RTOL = 1e-8
-BINARY = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-    "@": operator.matmul,
-}
 
 
 # -- the program -------------------------------------------------------------------------------
@@ -230,7 +222,7 @@ def run_steps(ns: Any, leaves: Sequence[Any], steps: Sequence[Step]) -> list[Any
         elif step.op == "binary":
             symbol, reflected = step.param
             y = nodes[step.args[1]] if len(step.args) > 1 else ns.const(step.const)
-            out = BINARY[symbol](y, x) if reflected else BINARY[symbol](x, y)
+            out = OPERATORS[symbol](y, x) if reflected else OPERATORS[symbol](x, y)
         elif step.op == "reduce":
             out = ns.reduce(x, *step.param)
         elif step.op == "reshape":
@@ -879,7 +871,7 @@ BAD_OPERANDS: tuple[tuple[Any, str], ...] = (
 
 
 def _binary(symbol: str, reflected: bool, other: Any) -> Callable[[mg.Value], Any]:
-    f = BINARY[symbol]
+    f = OPERATORS[symbol]
     return (lambda v: f(other, v)) if reflected else (lambda v: f(v, other))
 
 

@@ -222,7 +222,7 @@ def run_backward(
     started = time.perf_counter()
     result = walk(output, start_grad) if visits is None else walk(output, start_grad, trace=visits)
     seconds = time.perf_counter() - started
-    if isinstance(result, Mapping) and not isinstance(result, WalkResult):
+    if isinstance(result, Mapping):  # a bare gradient map
         result = _from_map(result, visits)
     if not isinstance(result, WalkResult):
         raise TypeError(

@@ -65,18 +65,17 @@ def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
 
 def _linear_vjp(g: Any, node: Any) -> Grads:
     """d(x @ W^T + b) = (g @ W, g^T @ x, sum of g over the batch)"""
-    x, weight = node.parents[0], node.parents[1]
+    x, weight, *bias = node.parents  # bias: [] or [the bias Value]
     x_data = x.data
     gx = unbroadcast(g @ weight.data, x_data) if x.requires_grad else None
     gw = None
     if weight.requires_grad:  # g^T @ x directly: W's layout, no transpose to copy at commit
         product = g.T @ x_data if x_data.ndim == 2 else np.outer(g, x_data)
         gw = unbroadcast(product, weight.data)
-    if len(node.parents) == 2:
+    if not bias:
         return gx, gw
-    bias = node.parents[2]
-    gb = unbroadcast(g, bias.data) if bias.requires_grad else None
-    return gx, gw, gb
+    (b,) = bias
+    return gx, gw, unbroadcast(g, b.data) if b.requires_grad else None
 
 
 LINEAR = Op("linear", _linear_forward, _linear_vjp)
