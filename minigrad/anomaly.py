@@ -1,14 +1,13 @@
 """`detect_anomaly()`: stop at the first op whose forward or backward produces NaN or Inf.
 
-Off by default. When off, building nodes is untouched and each backward() does one `is not None`
-test (the hook below): entering the context swaps the node constructor of `minigrad.value` for a
-checking one, and leaving swaps it back, so building nodes has no extra test. Nodes made inside
-the context remember where in user code they were made, and carry a checking copy of their op,
-so a NaN in their backward rule is caught too, even if backward() runs after the block.
+Off by default. It hooks in through the engine's observers (`minigrad.hooks`), which cost one
+test of an empty list per node and per backward pass when nothing observes. Inside the context a
+node observer checks every node the node constructor makes: its forward result at once; nodes
+made inside the context remember where in user code they were made, and carry a checking copy of
+their op, so a NaN in their backward rule is caught too, even if backward() runs after the block.
 
-The context also sets the backward driver's `check_grads` hook (`minigrad.backward`; one
-`is not None` test per backward pass when it is unset), so that a backward pass run inside the
-block is checked whatever its nodes are, wherever they were made: before any `.grad` is written,
+A backward observer checks every backward pass run inside the block whatever its nodes are,
+wherever they were made: before any `.grad` is written,
 the hook checks every gradient of the finished walk and, on NaN or Inf, replays the rules from
 the output down to name the first one that produced it. A node made outside the block has no
 recorded line (the error says so), and its forward result, computed before the block, was not
@@ -21,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,19 +28,15 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from minigrad import backward as backward_module
-from minigrad import value as value_module
+from minigrad import hooks
 from minigrad.backward import topological_order
 from minigrad.errors import AnomalyError
 from minigrad.ops import Op
 from minigrad.value import Value
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_plain_node = value_module._node
 _sites: WeakKeyDictionary[Value, str] = WeakKeyDictionary()
 _checked_ops: dict[Op, Op] = {}
-_lock = threading.Lock()
-_depth = 0
 _UNRECORDED = "an unknown line (outside any detect_anomaly() block, so none was recorded)"
 
 
@@ -75,21 +69,20 @@ def _checked(op: Op) -> Op:
                     raise AnomalyError(op.name, "backward", shapes, _sites.get(node, "?"), note)
             return grads
 
-        _checked_ops[op] = Op(op.name, op.forward, vjp)
+        _checked_ops[op] = Op(op.name, op.forward, vjp)  # its rule already unbroadcasts
     return _checked_ops[op]
 
 
-def _checking_node(data: Any, parents: tuple[Value, ...], op: Op, saved: Any = None) -> Value:
-    if not _finite(data):
+def _check_node(out: Value, op: Op, parents: tuple[Value, ...]) -> None:
+    """The node observer: refuse a non-finite forward result; make the node's rule checking."""
+    if not _finite(out.data):
         bad_input = any(not _finite(p.data) for p in parents)
         note = " (an input already held NaN or Inf)" if bad_input else ""
         shapes = [np.shape(p.data) for p in parents]
         raise AnomalyError(op.name, "forward", shapes, _user_site(), note)
-    out = _plain_node(data, parents, op, saved)
-    if out.op is not None:
-        out.op = _checked(op)
+    if out.op is not None and out not in _sites:  # (nested blocks observe each node twice)
+        out.op = _checked(out.op)
         _sites[out] = _user_site()
-    return out
 
 
 def _check_grads(root: Value, grads: dict[Any, Any]) -> None:
@@ -151,22 +144,11 @@ def detect_anomaly() -> Iterator[None]:
         >>> x.has_grad  # the failed backward wrote no gradient
         False
     """
-    global _depth
-    with _lock:
-        _depth += 1
-        value_module._node = _checking_node
-        backward_module.check_grads = _check_grads
-    try:
-        with np.errstate(all="ignore"):  # the AnomalyError says it better than a warning
-            yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                value_module._node = _plain_node
-                backward_module.check_grads = None
+    # np.errstate: the AnomalyError says it better than a warning
+    with hooks.observing(node=_check_node, backward=_check_grads), np.errstate(all="ignore"):
+        yield
 
 
 def is_detecting() -> bool:
     """Whether a `detect_anomaly()` block is active anywhere in the process."""
-    return _depth > 0
+    return _check_node in hooks.node_observers

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from minigrad.backward import WalkResult, get_default_strategy, get_strategy
+from minigrad.backward import gradient_map
 from minigrad.value import Value
 
 
@@ -70,10 +70,7 @@ def gradcheck(
         raise ValueError(f"gradcheck needs f to return one element, got shape {out.shape}")
     # The walk's gradient map, not `.grad`: no Value in f's graph (inputs or anything f closes
     # over) is left with a gradient it did not have.
-    walk = get_strategy(strategy if strategy is not None else get_default_strategy())
-    seed = 1.0 if isinstance(out.data, float) else np.ones_like(out.data)
-    result = walk(out, seed)
-    grads = result.grads if isinstance(result, WalkResult) else result
+    grads = gradient_map(out, None, strategy)[0] if out.requires_grad else {}
     analytic = [
         np.asarray(grads[v], dtype=np.float64) if v in grads else np.zeros(np.shape(v.data))
         for v in inputs

@@ -2,8 +2,10 @@
 
 A Value holds `.data` (a Python float in scalar mode, a numpy array in tensor mode), `.grad` (same
 shape, accumulated by `backward()`), the `parents` it was computed from and the `op` that did it.
-Operators dispatch to the op table in `minigrad.ops`; `backward()` hands the graph to a strategy
-in `minigrad.backward`. Bookkeeping uses node identity: Value does not override `__eq__`.
+Every operator, method and function that makes a node goes through ONE constructor, `apply(op,
+*parents, saved=...)`, which runs the op's forward on the parents' data and records the graph
+when a gradient is needed; `backward()` hands the graph to a strategy in `minigrad.backward`.
+Bookkeeping uses node identity: Value does not override `__eq__`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from minigrad import ops
 from minigrad.backward import BackwardStats, run_backward
 from minigrad.errors import ShapeError
 from minigrad.grad_mode import is_recording
+from minigrad.hooks import node_observers
 from minigrad.ops import Op
 
 Data: TypeAlias = "float | NDArray[Any]"
@@ -74,13 +77,8 @@ class Value:
     requires_grad: bool
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
-        self.data = as_data(data)
-        self._grad = None
-        self.parents = ()
-        self.op = None
-        self.saved = None
+        _fill(self, as_data(data), (), None, None, requires_grad)
         self.label = label
-        self.requires_grad = requires_grad
 
     # -- gradient ---------------------------------------------------------------------------
 
@@ -127,6 +125,8 @@ class Value:
         Returns:
             BackwardStats: strategy, vjp_calls, nodes, max_depth and seconds of the walk.
         """
+        if isinstance(seed, Value):
+            seed = seed.data
         return run_backward(self, seed, strategy, trace)
 
     # -- shape and conversion ---------------------------------------------------------------
@@ -173,96 +173,95 @@ class Value:
     # -- arithmetic -------------------------------------------------------------------------
 
     def __add__(self, other: Operand) -> Value:
-        return _binary(ops.ADD, self, other)
+        return apply(ops.ADD, self, other)
 
     def __radd__(self, other: Operand) -> Value:
-        return _binary(ops.ADD, _constant(other), self)
+        return apply(ops.ADD, other, self)
 
     def __sub__(self, other: Operand) -> Value:
-        return _binary(ops.SUB, self, other)
+        return apply(ops.SUB, self, other)
 
     def __rsub__(self, other: Operand) -> Value:
-        return _binary(ops.SUB, _constant(other), self)
+        return apply(ops.SUB, other, self)
 
     def __mul__(self, other: Operand) -> Value:
-        return _binary(ops.MUL, self, other)
+        return apply(ops.MUL, self, other)
 
     def __rmul__(self, other: Operand) -> Value:
-        return _binary(ops.MUL, _constant(other), self)
+        return apply(ops.MUL, other, self)
 
     def __truediv__(self, other: Operand) -> Value:
-        return _binary(ops.DIV, self, other)
+        return apply(ops.DIV, self, other)
 
     def __rtruediv__(self, other: Operand) -> Value:
-        return _binary(ops.DIV, _constant(other), self)
+        return apply(ops.DIV, other, self)
 
     def __matmul__(self, other: Operand) -> Value:
-        return _binary(ops.MATMUL, self, other, needs_arrays=True)
+        return apply(ops.MATMUL, self, other)
 
     def __rmatmul__(self, other: Operand) -> Value:
-        return _binary(ops.MATMUL, _constant(other), self, needs_arrays=True)
+        return apply(ops.MATMUL, other, self)
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, int | float) and not isinstance(other, bool):
-            exponent = float(other)
-            return _node(ops.POWER.forward(self.data, exponent), (self,), ops.POWER, exponent)
-        return _binary(ops.POW, self, other)
+            return apply(ops.POWER, self, saved=float(other))
+        return apply(ops.POW, self, other)
 
     def __rpow__(self, other: Operand) -> Value:
-        return _binary(ops.POW, _constant(other), self)
+        return apply(ops.POW, other, self)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, (self,), ops.NEG)
+        return apply(ops.NEG, self)
 
     # -- elementwise ------------------------------------------------------------------------
 
     def exp(self) -> Value:
         """e^x, elementwise."""
-        return _node(ops.EXP.forward(self.data), (self,), ops.EXP)
+        return apply(ops.EXP, self)
 
     def log(self) -> Value:
         """Natural logarithm, elementwise."""
-        return _node(ops.LOG.forward(self.data), (self,), ops.LOG)
+        return apply(ops.LOG, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent, elementwise."""
-        return _node(ops.TANH.forward(self.data), (self,), ops.TANH)
+        return apply(ops.TANH, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x), elementwise, stable for large |x|."""
-        return _node(ops.SIGMOID.forward(self.data), (self,), ops.SIGMOID)
+        return apply(ops.SIGMOID, self)
 
     def softplus(self) -> Value:
         """log(1 + e^x), elementwise, stable for large |x|; its derivative is sigmoid(x)."""
-        return _node(ops.SOFTPLUS.forward(self.data), (self,), ops.SOFTPLUS)
+        return apply(ops.SOFTPLUS, self)
 
     def relu(self) -> Value:
         """max(x, 0), elementwise."""
-        return _node(ops.RELU.forward(self.data), (self,), ops.RELU)
+        return apply(ops.RELU, self)
 
     # -- reductions and shape ---------------------------------------------------------------
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Sum over `axis` (all axes when None)."""
-        return _unary_with(ops.SUM, self, (axis, keepdims))
+        return apply(ops.SUM, self, saved=(axis, keepdims))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Mean over `axis` (all axes when None)."""
-        return _unary_with(ops.MEAN, self, (axis, keepdims))
+        return apply(ops.MEAN, self, saved=(axis, keepdims))
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Maximum over `axis`; the gradient is split evenly between tied maxima."""
-        return _unary_with(ops.MAX, self, (axis, keepdims))
+        return apply(ops.MAX, self, saved=(axis, keepdims))
 
     def reshape(self, *shape: Any) -> Value:
         """The same elements in a new shape (`reshape(2, 3)` or `reshape((2, 3))`)."""
         target = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        return _unary_with(ops.RESHAPE, self, target)
+        return apply(ops.RESHAPE, self, saved=target)
 
     def transpose(self, *axes: int) -> Value:
         """Permute axes (reverse them when none are given)."""
         order = tuple(axes[0]) if len(axes) == 1 and not isinstance(axes[0], int) else axes
-        return _unary_with(ops.TRANSPOSE, self, order or None)
+        return apply(ops.TRANSPOSE, self, saved=order or None)
 
     @property
     def T(self) -> Value:  # noqa: N802 - numpy's name
@@ -274,110 +273,118 @@ class Value:
             raise TypeError("a scalar Value cannot be indexed")
         if isinstance(index, Value):
             index = index.data
-        return _unary_with(ops.GETITEM, self, index)
+        return apply(ops.GETITEM, self, saved=index)
 
 
-# -- node construction (the hot path: keep it lean) -------------------------------------------
+# -- the node constructor (the hot path: keep it lean) ----------------------------------------
 
 _new = object.__new__
+_NO_PARAMETERS: Any = object()  # apply's default: the op's forward takes the inputs' data only
 
 
-def _node(data: Any, parents: tuple[Value, ...], op: Op, saved: Any = None) -> Value:
-    """Make the output node of an op; record the graph only if it is needed."""
-    out: Value = _new(Value)
-    if type(data) is not float and type(data) is not np.ndarray:
-        data = np.asarray(data)  # numpy returns scalars from 0-d arithmetic; keep tensor mode
-    out.data = data
-    out._grad = None
-    out.label = ""
-    out.saved = saved
-    for parent in parents:
-        if parent.requires_grad and is_recording():
-            out.parents = parents
-            out.op = op
-            out.requires_grad = True
-            return out
-    out.parents = ()
-    out.op = None
-    out.requires_grad = False
-    return out
+def _fill(
+    node: Value, data: Data, parents: tuple[Value, ...], op: Op | None, saved: Any, needs: bool
+) -> None:
+    """Initialise every slot of a node: the one place that knows them all (label set by callers)."""
+    node.data = data
+    node._grad = None
+    node.parents = parents
+    node.op = op
+    node.saved = saved
+    node.label = ""
+    node.requires_grad = needs
 
 
 def _constant(x: Any) -> Value:
-    """Wrap a number or array operand as a leaf that needs no gradient."""
-    if type(x) is Value:
-        return x
+    """A Value stays itself; a number or array operand becomes a leaf that needs no gradient."""
     if isinstance(x, Value):
         return x
     out: Value = _new(Value)
-    out.data = as_data(x)
-    out._grad = None
-    out.parents = ()
-    out.op = None
-    out.saved = None
-    out.label = ""
-    out.requires_grad = False
+    _fill(out, as_data(x), (), None, None, False)
     return out
 
 
-def _binary(op: Op, a: Value, b: Any, needs_arrays: bool = False) -> Value:
-    if type(b) is not Value:
-        b = _constant(b)
-    try:
-        data = op.forward(a.data, b.data)
-    except ValueError as error:
-        raise ShapeError(
-            f"{op.name}: shapes {a.shape} and {b.shape} do not fit together ({error})"
-        ) from None
-    except TypeError:
-        if needs_arrays and (type(a.data) is float or type(b.data) is float):
-            raise ShapeError(
-                f"{op.name}: needs arrays, got shapes {a.shape} and {b.shape} "
-                "(scalar-mode Values cannot be matrix-multiplied)"
-            ) from None
-        raise
-    return _node(data, (a, b), op)
+def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
+    """The one node constructor: `op`'s forward on the parents' data, as a node of the graph.
 
-
-def _unary_with(op: Op, a: Value, saved: Any) -> Value:
-    """An op of one input with saved parameters (axis, shape, index, ...)."""
-    try:
-        data = op.forward(a.data, saved)
-    except (ValueError, IndexError) as error:
-        if op is ops.GETITEM:  # numpy's message names the index; add the Value's shape
-            raise ShapeError(f"{error} (Value of shape {a.shape})") from None
-        raise ShapeError(f"{op.name}{saved!r} does not fit shape {a.shape}: {error}") from None
-    except TypeError as error:  # e.g. a float axis: name the op and the shape, not just numpy's
-        raise TypeError(f"{op.name}{saved!r} on shape {a.shape}: {error}") from None
-    return _node(data, (a,), op, saved)
-
-
-def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
-    """x @ weight.T + bias as one graph node (`ops.LINEAR`); `nn.Linear`'s forward pass.
+    Every operator, method and function that makes a node calls this. Operands that are not
+    Values (numbers, arrays) become constants. The output records `parents`, `op` and `saved`
+    only when a gradient is needed (some parent requires one and no `no_grad()` block is
+    active); otherwise it is a constant leaf. Observers registered in `minigrad.hooks` see
+    every node made.
 
     Args:
-        x: one sample of shape (in,) or a batch of rows (n, in): a Value, array or list.
-        weight: a tensor-mode Value of shape (out, in), PyTorch's layout.
-        bias: a tensor-mode Value of shape (out,), or None.
+        op: the operation (`minigrad.ops`); its forward is called as `op.forward(*datas)`, or
+            as `op.forward(*datas, saved)` when `saved` is given (None included).
+        *parents: the inputs, in the order the op's rule returns their gradients.
+        saved: the op's parameters (an axis, a shape, an exponent, ...), kept on the node as
+            `node.saved` (None when not given).
 
-    Other shapes (a stack of batches, say) are computed as the three ops `x @ weight.T + bias`,
-    with the same numbers and gradients.
+    Raises:
+        ShapeError: the inputs' shapes do not fit the op (the message names them).
     """
-    xv = _constant(x)  # a Value stays itself
-    w, b, xd = weight.data, None if bias is None else bias.data, xv.data
-    if not (
-        isinstance(w, np.ndarray)
-        and w.ndim == 2
-        and isinstance(xd, np.ndarray)
-        and xd.ndim in (1, 2)
-        and (b is None or (isinstance(b, np.ndarray) and b.shape == w.shape[:1]))
-    ):
-        out = xv @ weight.T
-        return out if bias is None else out + bias
-    if xd.shape[-1] != w.shape[1]:
-        raise ShapeError(
-            f"linear: input of shape {xd.shape} does not fit a weight of shape {w.shape} "
-            f"(needs {w.shape[1]} features in the last axis)"
-        )
-    parents = (xv, weight) if bias is None else (xv, weight, bias)
-    return _node(ops.LINEAR.forward(xd, w, b), parents, ops.LINEAR)
+    has_parameters = saved is not _NO_PARAMETERS
+    if not has_parameters:
+        saved = None
+    # Hot path: one or two operands, spelled out (no generator, no list per node).
+    if len(parents) == 2:
+        a, b = parents
+        if type(a) is not Value:
+            a = _constant(a)
+        if type(b) is not Value:
+            b = _constant(b)
+        values: tuple[Value, ...] = (a, b)
+        needs = a.requires_grad or b.requires_grad
+    elif len(parents) == 1 and type(parents[0]) is Value:
+        values = parents  # type: ignore[assignment]
+        needs = values[0].requires_grad
+    else:
+        values = tuple(_constant(p) for p in parents)
+        needs = any(p.requires_grad for p in values)
+    try:
+        if len(values) == 2:
+            data = (
+                op.forward(values[0].data, values[1].data, saved)
+                if has_parameters
+                else op.forward(values[0].data, values[1].data)
+            )
+        else:
+            datas = [p.data for p in values]
+            data = op.forward(*datas, saved) if has_parameters else op.forward(*datas)
+    except (ValueError, IndexError, TypeError) as error:
+        raise _forward_error(op, values, saved, error, has_parameters) from None
+    if type(data) is not float and type(data) is not np.ndarray:
+        data = np.asarray(data)  # numpy returns scalars from 0-d arithmetic; keep tensor mode
+    out: Value = _new(Value)
+    if needs and is_recording():
+        _fill(out, data, values, op, saved, True)
+    else:
+        _fill(out, data, (), None, saved, False)
+    if node_observers:
+        for observe in tuple(node_observers):
+            observe(out, op, values)
+    return out
+
+
+def _forward_error(
+    op: Op, parents: tuple[Value, ...], saved: Any, error: Exception, has_parameters: bool
+) -> Exception:
+    """The error a failed forward raises: ShapeError naming the shapes, or the TypeError."""
+    shapes = [p.shape for p in parents]
+    if isinstance(error, TypeError):
+        if op is ops.MATMUL and any(type(p.data) is float for p in parents):
+            return ShapeError(
+                f"{op.name}: needs arrays, got shapes {shapes[0]} and {shapes[1]} "
+                "(scalar-mode Values cannot be matrix-multiplied)"
+            )
+        if not has_parameters:
+            return error
+        # e.g. a float axis: name the op and the shape, not just numpy's message
+        return TypeError(f"{op.name}{saved!r} on shape {shapes[0]}: {error}")
+    if op is ops.GETITEM:  # numpy's message names the index; add the Value's shape
+        return ShapeError(f"{error} (Value of shape {shapes[0]})")
+    if len(parents) == 1:
+        return ShapeError(f"{op.name}{saved!r} does not fit shape {shapes[0]}: {error}")
+    return ShapeError(
+        f"{op.name}: shapes {' and '.join(map(str, shapes))} do not fit together ({error})"
+    )

@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import anomaly
-from minigrad import backward as backward_module
-from minigrad import value as value_module
+from minigrad import anomaly, hooks
 
 
 def test_forward_nan_names_op_shapes_and_line() -> None:
@@ -45,8 +43,7 @@ def test_an_input_that_already_holds_nan_is_said_so() -> None:
 
 
 def test_off_by_default_and_restored_after_nesting() -> None:
-    plain = value_module._node
-    assert backward_module.check_grads is None
+    assert not hooks.node_observers and not hooks.backward_observers  # free when off
     x = mg.Value(np.array([0.0]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -55,11 +52,11 @@ def test_off_by_default_and_restored_after_nesting() -> None:
     with mg.detect_anomaly():
         with mg.detect_anomaly():
             assert anomaly.is_detecting()
-        assert value_module._node is not plain  # still inside the outer block
+        assert hooks.node_observers and hooks.backward_observers  # still inside the outer block
         with pytest.raises(mg.AnomalyError):
             x.log()
-    assert value_module._node is plain and not anomaly.is_detecting()
-    assert backward_module.check_grads is None  # the backward driver's hook is off again too
+    assert not hooks.node_observers and not anomaly.is_detecting()
+    assert not hooks.backward_observers  # the backward driver's observer is gone again too
 
 
 def test_finite_graphs_are_unchanged_under_detection() -> None:
@@ -190,9 +187,10 @@ def test_without_the_hook_a_graph_made_outside_would_pass_unchecked() -> None:
     x = mg.Value(np.array([1.0, 0.0]))
     y = (x**0.5).sum()
     with mg.detect_anomaly():
-        hook, backward_module.check_grads = backward_module.check_grads, None
+        observers = list(hooks.backward_observers)
+        hooks.backward_observers.clear()
         try:
             y.backward()
         finally:
-            backward_module.check_grads = hook
+            hooks.backward_observers.extend(observers)
     assert np.isinf(x.grad[1])

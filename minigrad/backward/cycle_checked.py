@@ -15,57 +15,51 @@ from minigrad.backward.recursion import run_recursive
 from minigrad.errors import CycleError
 
 
-def cycle_checked(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
-    """Backward by memoized recursion with in-progress marks; raises CycleError on a cycle."""
-    consumers = consumers_of(root)
-    if consumers[root]:  # the output feeds a node below it: a cycle through the output itself
-        loop = [root]
-        while loop[-1] is not root or len(loop) == 1:
-            loop.append(consumers[loop[-1]][0][0])
-            if loop.count(loop[-1]) > 1:
-                loop = loop[loop.index(loop[-1]) : -1]
-                break
-        raise CycleError(loop[::-1] if loop[0] is root else loop)
-    grads: dict[Any, Any] = {root: seed}  # the DONE marks
-    local: dict[Any, Any] = {}
-    path: list[Any] = []  # the IN PROGRESS nodes, in recursion order
-    in_progress: set[Any] = set()
-    deepest = 0
-    if trace is not None:
-        trace.append(root)
+class _Pull:
+    """The walk's state, explicit (as in `memoized`), plus the IN PROGRESS marks."""
 
-    def grad_of(node: Any, depth: int) -> Any:
-        nonlocal deepest
-        if depth > deepest:
-            deepest = depth
+    def __init__(self, root: Node, seed: Any, trace: list[Any] | None) -> None:
+        self.root, self.seed, self.trace = root, seed, trace
+        self.consumers = consumers_of(root)
+        self.grads: dict[Any, Any] = {}  # the DONE marks: node -> its finished gradient
+        self.local: dict[Any, Any] = {}  # op node -> the gradients its rule returned
+        self.path: list[Any] = []  # the IN PROGRESS nodes, in recursion order
+        self.in_progress: set[Any] = set()
+        self.deepest = 0
+
+    def grad_of(self, node: Any, depth: int) -> Any:
+        if depth > self.deepest:
+            self.deepest = depth
+        grads = self.grads
         if node in grads:
             return grads[node]
-        if node in in_progress:  # each node on the path is a parent of the next one
-            raise CycleError(path[path.index(node) :])
-        in_progress.add(node)
-        path.append(node)
-        total = None
-        for consumer, position in consumers[node]:
+        if node in self.in_progress:  # each node on the path is a parent of the next one
+            raise CycleError(self.path[self.path.index(node) :])
+        self.in_progress.add(node)
+        self.path.append(node)
+        total = self.seed if node is self.root else None  # the output: seed + its consumers
+        local = self.local
+        for consumer, position in self.consumers[node]:
             if consumer not in local:
-                local[consumer] = consumer.op.vjp(grad_of(consumer, depth + 1), consumer)
+                local[consumer] = consumer.op.vjp(self.grad_of(consumer, depth + 1), consumer)
             part = local[consumer][position]
             total = part if total is None else total + part
-        path.pop()
-        in_progress.discard(node)
+        self.path.pop()
+        self.in_progress.discard(node)
         grads[node] = total
-        if trace is not None:
-            trace.append(node)
+        if self.trace is not None:
+            self.trace.append(node)
         return total
 
-    def walk() -> None:
-        for node in reversed(list(consumers)):
-            grad_of(node, 1)
+    def run(self) -> None:
+        for node in reversed(list(self.consumers)):  # deepest-found first
+            self.grad_of(node, 1)
 
-    try:
-        run_recursive("cycle_checked", len(consumers), walk)
-    finally:
-        # break the cycle grad_of -> its closure cell -> grad_of (see memoized.py)
-        grad_of = None  # type: ignore[assignment]
-    if root.op is not None and root not in local:
-        local[root] = ()
-    return WalkResult(grads, len(local), deepest, trace or [])
+
+def cycle_checked(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
+    """Backward by memoized recursion with in-progress marks; raises CycleError on a cycle."""
+    walk = _Pull(root, seed, trace)
+    run_recursive("cycle_checked", len(walk.consumers), walk.run)
+    if root.op is not None and root not in walk.local:  # a root whose parents need no gradient
+        walk.local[root] = ()
+    return WalkResult(walk.grads, len(walk.local), walk.deepest, trace or [])

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
-class Rule(Protocol):
-    """An op as a walk sees it: something with a vector-Jacobian product."""
+class Operation(Protocol):
+    """An op as a walk sees it: a name and a vector-Jacobian product (`minigrad.ops.Op`)."""
 
     @property
     def name(self) -> str: ...
@@ -30,7 +30,7 @@ class Node(Protocol):
     @property
     def parents(self) -> tuple[Any, ...]: ...
     @property
-    def op(self) -> Rule | None: ...
+    def op(self) -> Operation | None: ...
     @property
     def requires_grad(self) -> bool: ...
 

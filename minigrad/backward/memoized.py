@@ -20,44 +20,47 @@ from minigrad.backward.graph import Node, WalkResult, consumers_of
 from minigrad.backward.recursion import run_recursive
 
 
-def memoized(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
-    """Backward by memoized recursion: grad(v) = sum of its consumers' vector-Jacobian products."""
-    consumers = consumers_of(root)
-    grads: dict[Any, Any] = {}
-    local: dict[Any, Any] = {}  # op node -> the gradients its rule returned for its parents
-    deepest = 0
+class _Pull:
+    """The walk's state, explicit: methods recurse through `self`, so no closure refers to
+    itself and nothing outlives the walk (the graph is freed by reference counting)."""
 
-    def grad_of(node: Any, depth: int) -> Any:
-        nonlocal deepest
-        if depth > deepest:
-            deepest = depth
+    def __init__(self, root: Node, seed: Any, trace: list[Any] | None) -> None:
+        self.root, self.seed, self.trace = root, seed, trace
+        self.consumers = consumers_of(root)
+        self.grads: dict[Any, Any] = {}  # node -> its finished gradient (the memo)
+        self.local: dict[Any, Any] = {}  # op node -> the gradients its rule returned
+        self.deepest = 0
+
+    def grad_of(self, node: Any, depth: int) -> Any:
+        if depth > self.deepest:
+            self.deepest = depth
+        grads = self.grads
         if node in grads:
             return grads[node]
         # The output's gradient is the seed, plus what its consumers send back: none in a DAG.
         # A cycle through the output is not seen (this walk keeps no in-progress marks): the
         # pull recurses around it until the recursion limit, as on any other cycle.
-        total = seed if node is root else None
-        for consumer, position in consumers[node]:
+        total = self.seed if node is self.root else None
+        local = self.local
+        for consumer, position in self.consumers[node]:
             if consumer not in local:
-                local[consumer] = consumer.op.vjp(grad_of(consumer, depth + 1), consumer)
+                local[consumer] = consumer.op.vjp(self.grad_of(consumer, depth + 1), consumer)
             part = local[consumer][position]
             total = part if total is None else total + part
         grads[node] = total
-        if trace is not None:
-            trace.append(node)
+        if self.trace is not None:
+            self.trace.append(node)
         return total
 
-    def walk() -> None:
-        for node in reversed(list(consumers)):  # deepest-found first
-            grad_of(node, 1)
+    def run(self) -> None:
+        for node in reversed(list(self.consumers)):  # deepest-found first
+            self.grad_of(node, 1)
 
-    try:
-        run_recursive("memoized", len(consumers), walk)
-    finally:
-        # A recursive closure refers to itself through its closure cell: a reference cycle that
-        # would keep the whole graph and its gradients (in `grads`, `local`, `consumers`) alive
-        # until the cycle collector runs. Emptying the cell lets reference counting free them.
-        grad_of = None  # type: ignore[assignment]
-    if root.op is not None and root not in local:  # a root whose parents need no gradient
-        local[root] = ()
-    return WalkResult(grads, len(local), deepest, trace or [])
+
+def memoized(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
+    """Backward by memoized recursion: grad(v) = sum of its consumers' vector-Jacobian products."""
+    walk = _Pull(root, seed, trace)
+    run_recursive("memoized", len(walk.consumers), walk.run)
+    if root.op is not None and root not in walk.local:  # a root whose parents need no gradient
+        walk.local[root] = ()
+    return WalkResult(walk.grads, len(walk.local), walk.deepest, trace or [])

@@ -71,62 +71,62 @@ def count_paths(root: Node, consumers: dict[Any, list[tuple[Any, int]]]) -> dict
     Like naive itself this cannot see cycles: on one it recurses until GraphTooDeepError.
     """
     paths: dict[Any, int] = {root: 1}
-
-    def count(node: Any) -> int:
-        if node in paths:
-            return paths[node]
-        total = 0
-        for consumer, _ in consumers[node]:
-            total += count(consumer)
-        paths[node] = total
-        return total
-
-    try:
-        for node in reversed(list(consumers)):
-            count(node)
-    finally:
-        # break the cycle count -> its closure cell -> count (see memoized.py)
-        count = None  # type: ignore[assignment]
+    for node in reversed(list(consumers)):
+        _count(node, paths, consumers)
     return paths
+
+
+def _count(node: Any, paths: dict[Any, int], consumers: dict[Any, list[tuple[Any, int]]]) -> int:
+    if node in paths:
+        return paths[node]
+    total = 0
+    for consumer, _ in consumers[node]:
+        total += _count(consumer, paths, consumers)
+    paths[node] = total
+    return total
+
+
+def _predicted(root: Node, consumers: dict[Any, list[tuple[Any, int]]]) -> int:
+    paths = run_recursive("naive", len(consumers), lambda: count_paths(root, consumers))
+    return sum(n for node, n in paths.items() if node.op is not None)
 
 
 def predict_calls(root: Node) -> int:
     """The vjp_calls naive will make: the number of output-to-node paths, summed over op nodes."""
-    consumers = consumers_of(root)
-    paths = run_recursive("naive", len(consumers), lambda: count_paths(root, consumers))
-    return sum(n for node, n in paths.items() if node.op is not None)
+    return _predicted(root, consumers_of(root))
+
+
+class _Push:
+    """The walk's state, explicit: `push` recurses through `self`, so no closure refers to itself
+    and nothing outlives the walk."""
+
+    def __init__(self, trace: list[Any] | None) -> None:
+        self.trace = trace
+        self.grads: dict[Any, Any] = {}
+        self.calls = 0
+        self.deepest = 0
+
+    def push(self, node: Any, grad: Any, depth: int) -> None:
+        if depth > self.deepest:
+            self.deepest = depth
+        if self.trace is not None:
+            self.trace.append(node)
+        accumulate(self.grads, node, grad)
+        if node.op is None:
+            return
+        self.calls += 1
+        for parent, parent_grad in zip(node.parents, node.op.vjp(grad, node), strict=True):
+            if parent.requires_grad:
+                self.push(parent, parent_grad, depth + 1)
 
 
 def naive(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
     """Backward by pushing each path's gradient down recursively, without memoization."""
     consumers = consumers_of(root)
-    paths = run_recursive("naive", len(consumers), lambda: count_paths(root, consumers))
-    predicted = sum(n for node, n in paths.items() if node.op is not None)
+    predicted = _predicted(root, consumers)
     cap = get_max_calls()
     if predicted > cap:
         raise PathExplosionError(predicted, cap)
-
-    grads: dict[Any, Any] = {}
-    calls = 0
-    deepest = 0
-
-    def push(node: Any, grad: Any, depth: int) -> None:
-        nonlocal calls, deepest
-        if depth > deepest:
-            deepest = depth
-        if trace is not None:
-            trace.append(node)
-        accumulate(grads, node, grad)
-        if node.op is None:
-            return
-        calls += 1
-        for parent, parent_grad in zip(node.parents, node.op.vjp(grad, node), strict=True):
-            if parent.requires_grad:
-                push(parent, parent_grad, depth + 1)
-
-    try:
-        run_recursive("naive", len(consumers), lambda: push(root, seed, 1))
-    finally:
-        # break the cycle push -> its closure cell -> push (see memoized.py)
-        push = None  # type: ignore[assignment]
-    return WalkResult(grads, calls, deepest, trace or [])
+    walk = _Push(trace)
+    run_recursive("naive", len(consumers), lambda: walk.push(root, seed, 1))
+    return WalkResult(walk.grads, walk.calls, walk.deepest, trace or [])

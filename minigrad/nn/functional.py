@@ -1,6 +1,6 @@
 """Losses and log-softmax, numerically stable, for tensor Values and for scalar-mode lists.
 
-`linear(x, weight, bias)` (x @ weight.T + bias as one node) is re-exported here for users.
+`linear(x, weight, bias)` is x @ weight.T + bias as one node (`ops.LINEAR`): `nn.Linear`'s forward.
 Every loss takes either a tensor Value (rows are samples) or what a scalar-mode model
 returns (a list of Values per sample, or a list of such lists), and returns one Value.
 """
@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from minigrad.value import Value, linear
+from minigrad import ops
+from minigrad.errors import ShapeError
+from minigrad.value import Value, apply
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -22,6 +24,38 @@ __all__ = [
     "mse_loss",
     "softmax",
 ]
+
+
+def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
+    """x @ weight.T + bias as one graph node (`ops.LINEAR`); `nn.Linear`'s forward pass.
+
+    Args:
+        x: one sample of shape (in,) or a batch of rows (n, in): a Value, array or list.
+        weight: a tensor-mode Value of shape (out, in), PyTorch's layout.
+        bias: a tensor-mode Value of shape (out,), or None.
+
+    Other shapes (a stack of batches, say) are computed as the three ops `x @ weight.T + bias`,
+    with the same numbers and gradients.
+    """
+    xv = x if isinstance(x, Value) else Value(x, requires_grad=False)
+    w, b, xd = weight.data, None if bias is None else bias.data, xv.data
+    if not (
+        isinstance(w, np.ndarray)
+        and w.ndim == 2
+        and isinstance(xd, np.ndarray)
+        and xd.ndim in (1, 2)
+        and (b is None or (isinstance(b, np.ndarray) and b.shape == w.shape[:1]))
+    ):
+        out = xv @ weight.T
+        return out if bias is None else out + bias
+    if xd.shape[-1] != w.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {xd.shape} does not fit a weight of shape {w.shape} "
+            f"(needs {w.shape[1]} features in the last axis)"
+        )
+    if bias is None:
+        return apply(ops.LINEAR, xv, weight)
+    return apply(ops.LINEAR, xv, weight, bias)
 
 
 def _is_scalar_mode(x: Any) -> bool:

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from minigrad.nn.functional import linear
 from minigrad.nn.module import Module
-from minigrad.value import Value, linear
+from minigrad.value import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 

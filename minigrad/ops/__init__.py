@@ -1,38 +1,42 @@
-"""Every op once: forward and vector-Jacobian product side by side, in a small table."""
+"""Every op once: forward and vector-Jacobian product side by side, in a small table.
+
+To add an op: write its forward and its rule side by side in the module of its kind, make it
+an `Op` (with `broadcasts=True` if its forward broadcasts), add it to `OPS`, and give `Value`
+a method (or `minigrad` a function) that builds its node with `minigrad.value.apply`.
+"""
 
 from minigrad.ops.arithmetic import ADD, DIV, MUL, NEG, POW, POWER, SUB
-from minigrad.ops.core import Op, RuleNode, unbroadcast
+from minigrad.ops.core import Grads, Op, Rule, RuleNode, unbroadcast
 from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
 from minigrad.ops.linalg import LINEAR, MATMUL
 from minigrad.ops.reduce import MAX, MEAN, SUM
 from minigrad.ops.shape import GETITEM, RESHAPE, TRANSPOSE
 
-OPS: dict[str, Op] = {
-    op.name: op
-    for op in (
-        ADD,
-        SUB,
-        MUL,
-        DIV,
-        NEG,
-        POW,
-        EXP,
-        LOG,
-        TANH,
-        SIGMOID,
-        RELU,
-        SOFTPLUS,
-        MATMUL,
-        LINEAR,
-        SUM,
-        MEAN,
-        MAX,
-        RESHAPE,
-        TRANSPOSE,
-        GETITEM,
-    )
-}
-"""Ops by name (`POWER`, pow with a constant exponent, shares the name "pow")."""
+OPS: tuple[Op, ...] = (
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    NEG,
+    POW,
+    POWER,
+    EXP,
+    LOG,
+    TANH,
+    SIGMOID,
+    RELU,
+    SOFTPLUS,
+    MATMUL,
+    LINEAR,
+    SUM,
+    MEAN,
+    MAX,
+    RESHAPE,
+    TRANSPOSE,
+    GETITEM,
+)
+"""Every op minigrad has, once (the op tests check that each one is covered; names may repeat:
+`POW`, a ** b with b a Value, and `POWER`, a ** n with n a number, are both "pow")."""
 
 __all__ = [
     "ADD",
@@ -57,7 +61,9 @@ __all__ = [
     "SUM",
     "TANH",
     "TRANSPOSE",
+    "Grads",
     "Op",
+    "Rule",
     "RuleNode",
     "unbroadcast",
 ]

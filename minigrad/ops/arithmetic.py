@@ -1,7 +1,7 @@
 """Binary arithmetic and negation: forward and vector-Jacobian product side by side.
 
-Every binary rule passes its results through `unbroadcast`, so broadcasting in the forward pass
-costs nothing extra to get right in the backward pass.
+The binary ops broadcast (`broadcasts=True`): each rule below is the formula alone, with
+gradients shaped like the output, and `Op.vjp` sums them back to each parent's shape.
 """
 
 from __future__ import annotations
@@ -12,53 +12,39 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op, unbroadcast
+from minigrad.ops.core import Grads, Op, RuleNode
 from minigrad.ops.elementwise import _log
 
-# Scalar mode is the hot path: a float output has float inputs, so nothing was broadcast and the
-# rules below return at once when g and the output are Python floats.
 
-
-def _add_vjp(g: Any, node: Any) -> Grads:
+def _add_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a + b) = (g, g)"""
-    if type(g) is float and type(node.data) is float:
-        return g, g
-    a, b = node.parents
-    return unbroadcast(g, a.data), unbroadcast(g, b.data)
+    return g, g
 
 
-def _sub_vjp(g: Any, node: Any) -> Grads:
+def _sub_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a - b) = (g, -g)"""
-    if type(g) is float and type(node.data) is float:
-        return g, -g
-    a, b = node.parents
-    return unbroadcast(g, a.data), unbroadcast(-g, b.data)
+    return g, -g
 
 
-def _mul_vjp(g: Any, node: Any) -> Grads:
+def _mul_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a * b) = (g * b, g * a)"""
     a, b = node.parents
-    if type(g) is float and type(node.data) is float:
-        return (
-            g * b.data if a.requires_grad else None,
-            g * a.data if b.requires_grad else None,
-        )
     return (
-        unbroadcast(g * b.data, a.data) if a.requires_grad else None,
-        unbroadcast(g * a.data, b.data) if b.requires_grad else None,
+        g * b.data if a.requires_grad else None,
+        g * a.data if b.requires_grad else None,
     )
 
 
-def _div_vjp(g: Any, node: Any) -> Grads:
+def _div_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a / b) = (g / b, -g * a / b^2)"""
     a, b = node.parents
     return (
-        unbroadcast(_truediv(g, b.data), a.data) if a.requires_grad else None,
-        unbroadcast(_truediv(-g * node.data, b.data), b.data) if b.requires_grad else None,
+        _truediv(g, b.data) if a.requires_grad else None,
+        _truediv(-g * node.data, b.data) if b.requires_grad else None,
     )
 
 
-def _neg_vjp(g: Any, node: Any) -> Grads:
+def _neg_vjp(g: Any, node: RuleNode) -> Grads:
     """d(-a) = -g"""
     return (-g,)
 
@@ -79,15 +65,15 @@ def _pow_forward(a: Any, b: Any) -> Any:
     return np.power(a, b)
 
 
-def _pow_vjp(g: Any, node: Any) -> Grads:
+def _pow_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a ** b) = (g * b * a^(b-1), g * a^b * log(a))"""
     a, b = node.parents
-    power = _pow_forward(a.data, b.data - 1)  # floats too: nan or inf, never an exception
-    ga = unbroadcast(g * b.data * power, a.data) if a.requires_grad else None
-    gb = None
+    ga = gb = None
+    if a.requires_grad:
+        power = _pow_forward(a.data, b.data - 1)  # floats too: nan or inf, never an exception
+        ga = g * b.data * power
     if b.requires_grad:
-        log_a = _log(a.data)  # numpy's answers off the domain, floats included
-        gb = unbroadcast(g * node.data * log_a, b.data)
+        gb = g * node.data * _log(a.data)  # numpy's answers off the domain, floats included
     return ga, gb
 
 
@@ -104,18 +90,18 @@ def _truediv(a: Any, b: Any) -> Any:
         return math.copysign(math.inf, a) * math.copysign(1.0, b) if a else math.nan
 
 
-def _power_vjp(g: Any, node: Any) -> Grads:
+def _power_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a ** n) = g * n * a^(n-1), for a constant number n"""
     (a,) = node.parents
     n = node.saved
     return (g * (n * _power_forward(a.data, n - 1)),)
 
 
-ADD = Op("add", operator.add, _add_vjp)
-SUB = Op("sub", operator.sub, _sub_vjp)
-MUL = Op("mul", operator.mul, _mul_vjp)
-DIV = Op("div", _truediv, _div_vjp)
+ADD = Op("add", operator.add, _add_vjp, broadcasts=True)
+SUB = Op("sub", operator.sub, _sub_vjp, broadcasts=True)
+MUL = Op("mul", operator.mul, _mul_vjp, broadcasts=True)
+DIV = Op("div", _truediv, _div_vjp, broadcasts=True)
 NEG = Op("neg", operator.neg, _neg_vjp)
-POW = Op("pow", _pow_forward, _pow_vjp)
+POW = Op("pow", _pow_forward, _pow_vjp, broadcasts=True)
 POWER = Op("pow", _power_forward, _power_vjp)
 """`a ** n` with a Python number n: the exponent is a saved constant, not a parent."""

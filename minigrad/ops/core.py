@@ -1,36 +1,41 @@
 """The shape of an op, and the one place where broadcasting is undone.
 
-An op pairs a forward function (numpy or Python floats in, data out) with a vector-Jacobian
-product rule. A rule receives the output gradient and the node, reads the node's inputs and saved
-parameters, and RETURNS one gradient per parent (or None for a parent that needs none). It never
-writes `.grad`: the backward strategies decide how gradients flow and when they are stored.
+An op pairs a forward function (numpy arrays or Python floats in, data out) with a
+vector-Jacobian product rule. A rule receives the output gradient and the node, reads the node's
+inputs and saved parameters, and RETURNS one gradient per parent (or None for a parent that needs
+none). It never writes `.grad`: the backward strategies decide how gradients flow and when they
+are stored.
 
-Rules use plain arithmetic where they can, so the same rule works whether a node's `.data` holds
-arrays or Values.
+An op whose forward broadcasts its inputs (`broadcasts=True`) states its rule as the plain
+formula, with gradients shaped like the output; `Op.vjp` sums them back to each parent's shape
+and dtype (`unbroadcast`), so no rule repeats that bookkeeping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 
 class RuleNode(Protocol):
-    """What a backward rule may read from a node."""
+    """What a backward rule may read from a node (and from each of its parents)."""
 
     @property
     def data(self) -> Any: ...
     @property
-    def parents(self) -> tuple[Any, ...]: ...
+    def parents(self) -> Sequence[RuleNode]: ...
     @property
     def saved(self) -> Any: ...
+    @property
+    def requires_grad(self) -> bool: ...
 
 
 Grads = tuple[Any, ...]
-Rule = Callable[[Any, Any], Grads]
+Rule = Callable[[Any, RuleNode], Grads]
+"""`rule(grad_out, node) -> (grad_parent_0, grad_parent_1, ...)`: one op's local derivative."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +44,42 @@ class Op:
 
     Attributes:
         name: short name shown in graphs and errors ("mul", "tanh", ...).
-        forward: computes the output data from the inputs' data (and saved parameters).
-        vjp: `vjp(grad_out, node) -> (grad_parent_0, grad_parent_1, ...)`.
+        forward: computes the output data from the inputs' data (then the saved parameters, for
+            an op that has them).
+        rule: the local derivative, `rule(grad_out, node) -> one gradient per parent`.
+        broadcasts: the forward broadcasts its inputs (numpy's rules), so `vjp` unbroadcasts
+            what `rule` returns.
+        vjp: what the walks call: `rule`, followed by `unbroadcast` when the op broadcasts.
     """
 
     name: str
     forward: Callable[..., Any]
-    vjp: Rule
+    rule: Rule
+    broadcasts: bool = False
+    vjp: Rule = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        vjp = _unbroadcasting(self.rule) if self.broadcasts else self.rule
+        object.__setattr__(self, "vjp", vjp)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
+
+
+def _unbroadcasting(rule: Rule) -> Rule:
+    """`rule` followed by `unbroadcast` of each gradient to its parent's shape and dtype."""
+
+    def vjp(g: Any, node: RuleNode) -> Grads:
+        grads = rule(g, node)
+        if type(g) is float and type(node.data) is float:  # scalar mode: nothing was broadcast
+            return grads
+        return tuple(
+            None if grad is None else unbroadcast(grad, parent.data)
+            for grad, parent in zip(grads, node.parents)  # noqa: B905 - the rule's own arity
+        )
+
+    vjp.__doc__ = rule.__doc__
+    return vjp
 
 
 def unbroadcast(grad: Any, like: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op
+from minigrad.ops.core import Grads, Op, RuleNode
 
 
 def _exp(x: Any) -> Any:
@@ -16,7 +16,7 @@ def _exp(x: Any) -> Any:
     return np.exp(x)
 
 
-def _exp_vjp(g: Any, node: Any) -> Grads:
+def _exp_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx exp(x) = exp(x)"""
     return (g * node.data,)
 
@@ -27,7 +27,7 @@ def _log(x: Any) -> Any:
     return np.log(x)
 
 
-def _log_vjp(g: Any, node: Any) -> Grads:
+def _log_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx log(x) = 1 / x"""
     x = node.parents[0].data
     if type(x) is float and x == 0.0 and type(g) is float:  # numpy's answer, not an exception
@@ -39,7 +39,7 @@ def _tanh(x: Any) -> Any:
     return math.tanh(x) if type(x) is float else np.tanh(x)
 
 
-def _tanh_vjp(g: Any, node: Any) -> Grads:
+def _tanh_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx tanh(x) = 1 - tanh(x)^2"""
     t = node.data
     return (g * (1.0 - t * t),)
@@ -56,7 +56,7 @@ def _sigmoid(x: Any) -> Any:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
-def _sigmoid_vjp(g: Any, node: Any) -> Grads:
+def _sigmoid_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))"""
     s = node.data
     return (g * (s * (1.0 - s)),)
@@ -69,7 +69,7 @@ def _softplus(x: Any) -> Any:
     return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
 
-def _softplus_vjp(g: Any, node: Any) -> Grads:
+def _softplus_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx log(1 + e^x) = sigmoid(x)"""
     return (g * _sigmoid(node.parents[0].data),)
 
@@ -80,7 +80,7 @@ def _relu(x: Any) -> Any:
     return np.maximum(x, 0)
 
 
-def _relu_vjp(g: Any, node: Any) -> Grads:
+def _relu_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx relu(x) = 1 if x > 0 else 0"""
     x = node.parents[0].data
     if type(x) is float:

@@ -1,4 +1,8 @@
-"""Matrix product with numpy's `@` semantics (1-d operands and batch broadcasting included)."""
+"""Matrix product with numpy's `@` semantics (1-d operands and batch broadcasting included).
+
+Both ops broadcast: their rules return gradients with the batch axes of the output, and
+`Op.vjp` sums those back to each parent's shape and dtype.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op, unbroadcast
+from minigrad.ops.core import Grads, Op, RuleNode
 
 
 def _product_like(left: Any, right: Any, like: Any) -> Any:
@@ -25,7 +29,7 @@ def _product_like(left: Any, right: Any, like: Any) -> Any:
     return left @ right
 
 
-def _matmul_vjp(g: Any, node: Any) -> Grads:
+def _matmul_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a @ b) = (g @ b^T, a^T @ g), with 1-d operands promoted and demoted as numpy does"""
     a, b = node.parents
     a_data, b_data = a.data, b.data
@@ -41,19 +45,17 @@ def _matmul_vjp(g: Any, node: Any) -> Grads:
         ga = _product_like(g2, np.swapaxes(b2, -1, -2), a2)
         if a_data.ndim == 1:
             ga = ga[..., 0, :]
-        ga = unbroadcast(ga, a_data)
     if b.requires_grad:
         gb = _product_like(np.swapaxes(a2, -1, -2), g2, b2)
         if b_data.ndim == 1:
             gb = gb[..., 0]
-        gb = unbroadcast(gb, b_data)
     return ga, gb
 
 
-MATMUL = Op("matmul", operator.matmul, _matmul_vjp)
+MATMUL = Op("matmul", operator.matmul, _matmul_vjp, broadcasts=True)
 
 
-def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
+def _linear_forward(x: Any, weight: Any, bias: Any = None) -> Any:
     out = x @ weight.T
     if bias is None:
         return out
@@ -63,22 +65,21 @@ def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
     return out + bias  # the bias promotes the dtype (numpy's rules), as x @ W.T + b would
 
 
-def _linear_vjp(g: Any, node: Any) -> Grads:
+def _linear_vjp(g: Any, node: RuleNode) -> Grads:
     """d(x @ W^T + b) = (g @ W, g^T @ x, sum of g over the batch)"""
     x, weight, *bias = node.parents  # bias: [] or [the bias Value]
     x_data = x.data
-    gx = unbroadcast(g @ weight.data, x_data) if x.requires_grad else None
+    gx = g @ weight.data if x.requires_grad else None
     gw = None
     if weight.requires_grad:  # g^T @ x directly: W's layout, no transpose to copy at commit
-        product = g.T @ x_data if x_data.ndim == 2 else np.outer(g, x_data)
-        gw = unbroadcast(product, weight.data)
+        gw = g.T @ x_data if x_data.ndim == 2 else np.outer(g, x_data)
     if not bias:
         return gx, gw
     (b,) = bias
-    return gx, gw, unbroadcast(g, b.data) if b.requires_grad else None
+    return gx, gw, g if b.requires_grad else None
 
 
-LINEAR = Op("linear", _linear_forward, _linear_vjp)
+LINEAR = Op("linear", _linear_forward, _linear_vjp, broadcasts=True)
 """`x @ W.T + b` for a vector or a batch of rows x, as one node: what `nn.Linear` computes.
 
 The same numbers as the three ops it fuses; one node instead of three, and the weight's gradient

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op
+from minigrad.ops.core import Grads, Op, RuleNode
 
 Axis = int | tuple[int, ...] | None
 
@@ -35,7 +35,7 @@ def _sum(x: Any, params: tuple[Axis, bool]) -> Any:
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-def _sum_vjp(g: Any, node: Any) -> Grads:
+def _sum_vjp(g: Any, node: RuleNode) -> Grads:
     """d sum(x) = g broadcast back over x"""
     x = node.parents[0].data
     axis, keepdims = node.saved
@@ -49,7 +49,7 @@ def _mean(x: Any, params: tuple[Axis, bool]) -> Any:
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
-def _mean_vjp(g: Any, node: Any) -> Grads:
+def _mean_vjp(g: Any, node: RuleNode) -> Grads:
     """d mean(x) = g / n broadcast back over x, n the number of averaged elements"""
     x = node.parents[0].data
     axis, keepdims = node.saved
@@ -64,7 +64,7 @@ def _max(x: Any, params: tuple[Axis, bool]) -> Any:
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
-def _max_vjp(g: Any, node: Any) -> Grads:
+def _max_vjp(g: Any, node: RuleNode) -> Grads:
     """d max(x) = g at the maximal entries, split evenly between ties, 0 elsewhere"""
     x = node.parents[0].data
     axis, keepdims = node.saved

@@ -6,14 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op
+from minigrad.ops.core import Grads, Op, RuleNode
 
 
 def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
     return np.reshape(x, shape)
 
 
-def _reshape_vjp(g: Any, node: Any) -> Grads:
+def _reshape_vjp(g: Any, node: RuleNode) -> Grads:
     """d reshape(x) = g reshaped back to x's shape"""
     return (g.reshape(np.shape(node.parents[0].data)),)
 
@@ -22,7 +22,7 @@ def _transpose(x: Any, axes: tuple[int, ...] | None) -> Any:
     return np.transpose(x, axes)
 
 
-def _transpose_vjp(g: Any, node: Any) -> Grads:
+def _transpose_vjp(g: Any, node: RuleNode) -> Grads:
     """d transpose(x, axes) = transpose(g, argsort(axes))"""
     axes = node.saved
     if axes is None:
@@ -35,7 +35,7 @@ def _getitem(x: Any, index: Any) -> Any:
     return x[index]
 
 
-def _getitem_vjp(g: Any, node: Any) -> Grads:
+def _getitem_vjp(g: Any, node: RuleNode) -> Grads:
     """d x[index] = zeros like x, with g added at index (repeated indices add up)"""
     x = node.parents[0].data
     full = np.zeros_like(x)

@@ -1,0 +1,159 @@
+"""The backward driver: seed a walk, run it, and (for `backward()`) commit its gradient map.
+
+Two entry points share every step but the last:
+
+- `gradient_map(output, seed, strategy)` runs the named (or default) walk and returns its
+  gradient map and stats, checked by the backward observers (`minigrad.hooks`); it writes no
+  `.grad` anywhere. `gradcheck` and anomaly mode stand on it, and so can any caller that wants
+  gradients without side effects.
+- `run_backward(...)` is `gradient_map` followed by the commit of every gradient to `.grad`.
+
+The commit happens only after the walk has finished, so a backward that fails leaves every
+`.grad` as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from minigrad.backward.graph import Node, WalkResult
+from minigrad.backward.registry import get_default_strategy, get_strategy
+from minigrad.errors import ShapeError
+from minigrad.hooks import backward_observers
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardStats:
+    """What one backward pass did.
+
+    Attributes:
+        strategy: the strategy's registered name.
+        vjp_calls: how many times an op's backward rule ran (naive: once per output-to-node
+            path, summed over op nodes; the others: once per op node reached).
+        nodes: how many distinct nodes received a gradient (leaves included, constants not).
+        max_depth: the deepest recursion reached (1 for the iterative walk).
+        seconds: wall time of the walk (committing `.grad` excluded).
+        visits: the nodes in the order the walk handled them, when `trace=True` was asked
+            (not part of the stats' repr or equality; empty otherwise).
+    """
+
+    strategy: str
+    vjp_calls: int
+    nodes: int
+    max_depth: int
+    seconds: float
+    visits: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+
+def seed_for(output: Node, seed: Any) -> Any:
+    """The starting gradient d(output)/d(output): ones, or the user's seed checked and copied.
+
+    `seed` is raw data (a number or array-like); the Value layer unwraps a Value seed first.
+    """
+    data = output.data  # type: ignore[attr-defined]
+    if seed is None:
+        if type(data) is float:
+            return 1.0
+        if data.size != 1:
+            raise ValueError(
+                f"backward() on an output of shape {data.shape} needs a seed gradient of that "
+                f"shape, e.g. y.backward(np.ones({data.shape})); or reduce it first (y.sum())"
+            )
+        return np.ones_like(data)
+    if np.asarray(seed).dtype.kind not in "fiu":  # no silent casts of bools, complex, strings
+        raise TypeError(
+            f"seed gradient must be real numbers shaped like the output {np.shape(data)}; "
+            f"got {type(seed).__name__} of dtype {np.asarray(seed).dtype}"
+        )
+    seed_array = np.array(seed, dtype=np.float64 if type(data) is float else data.dtype)
+    if seed_array.shape != np.shape(data):
+        raise ShapeError(
+            f"seed gradient of shape {seed_array.shape} does not match the output's shape "
+            f"{np.shape(data)}"
+        )
+    return float(seed_array) if type(data) is float else seed_array
+
+
+def _from_map(grads: Mapping[Any, Any], visits: list[Any] | None) -> WalkResult:
+    """A user's walk that returns a bare gradient map: counted as a linear walk would count it."""
+    calls = sum(1 for node in grads if node.op is not None)
+    return WalkResult(dict(grads), calls, 0, visits or [])
+
+
+def gradient_map(
+    output: Node, seed: Any = None, strategy: str | None = None, trace: bool = False
+) -> tuple[dict[Any, Any], BackwardStats]:
+    """d(output)/d(node) for every node the walk reaches, without touching any `.grad`.
+
+    Args:
+        output: the node to differentiate (a Value that requires a gradient).
+        seed: d(final)/d(output), shaped like output's data; None for a one-element output.
+        strategy: the registered walk to run; None means the current default.
+        trace: record the order the walk visited nodes in `stats.visits`.
+
+    Returns:
+        The gradient map (node -> gradient, keyed by identity) after every backward observer
+        has accepted it, and the stats of the walk.
+    """
+    name = strategy if strategy is not None else get_default_strategy()
+    walk = get_strategy(name)
+    if not output.requires_grad:
+        raise ValueError(
+            "backward() on a Value that does not require a gradient: none of its inputs "
+            "requires one, or it was computed under no_grad()"
+        )
+    start_grad = seed_for(output, seed)
+    visits: list[Any] | None = [] if trace else None
+    started = time.perf_counter()
+    result = walk(output, start_grad) if visits is None else walk(output, start_grad, trace=visits)
+    seconds = time.perf_counter() - started
+    if isinstance(result, Mapping):  # a bare gradient map
+        result = _from_map(result, visits)
+    if not isinstance(result, WalkResult):
+        raise TypeError(
+            f"strategy {name!r} must return a WalkResult or a gradient map (node -> gradient), "
+            f"got {type(result).__name__}"
+        )
+    if backward_observers:  # anomaly mode, for one; each may raise before anything is written
+        for observe in tuple(backward_observers):
+            observe(output, result.grads)
+    stats = BackwardStats(
+        name, result.vjp_calls, len(result.grads), result.max_depth, seconds, tuple(result.visits)
+    )
+    return result.grads, stats
+
+
+def commit(grads: dict[Any, Any]) -> None:
+    """Add each gradient to its node's `.grad`, in the node's own type, shape and dtype."""
+    # Arrays that op nodes keep: a leaf must not share one (a rule may pass its g straight on).
+    # Collected at the first array leaf, so that scalar mode never pays for it.
+    handed_out: set[int] | None = None
+    for node, grad in grads.items():
+        data = node.data
+        if type(data) is float:
+            if type(grad) is not float:
+                grad = float(grad)
+        elif node.op is None:  # a leaf: give it an array of its own, in its dtype
+            if handed_out is None:
+                handed_out = {id(g) for n, g in grads.items() if n.op is not None}
+            grad = np.asarray(grad)
+            if grad.dtype != data.dtype:
+                grad = grad.astype(data.dtype)
+            elif id(grad) in handed_out or not (grad.flags.owndata and grad.flags.writeable):
+                grad = grad.copy()
+            handed_out.add(id(grad))
+        node.accumulate_grad(grad)
+
+
+def run_backward(
+    output: Node, seed: Any, strategy: str | None, trace: bool = False
+) -> BackwardStats:
+    """Run one backward pass from `output` with the named (or default) strategy; commit `.grad`."""
+    grads, stats = gradient_map(output, seed, strategy, trace)
+    commit(grads)
+    return stats
