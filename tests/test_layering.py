@@ -2,7 +2,10 @@
 
 Every module under minigrad/ops and minigrad/backward (present or added later) is parsed with
 `ast`, and its imports (plain, from-, relative, and inside functions or TYPE_CHECKING blocks)
-are resolved to full module names. A lower layer must never import a higher one.
+are resolved to full module names. A lower layer must never import a higher one. Three seams
+are checked the same way over the whole package: only the node constructor (`value.apply`)
+makes nodes; nothing outside minigrad/backward imports a strategy module (they are reached
+through the registry); minigrad/data and minigrad/hooks import nothing of the engine.
 """
 
 from __future__ import annotations
@@ -17,11 +20,18 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "minigrad"
 # Layers above the graph walks: the node class and everything built on it.
 ABOVE_BACKWARD = (
     "minigrad.value",
+    "minigrad.anomaly",
     "minigrad.nn",
     "minigrad.optim",
+    "minigrad.losses",
     "minigrad.layerwise",
     "minigrad.train",
     "minigrad.testing",
+    "minigrad.graphs",
+    "minigrad.expressions",
+    "minigrad.draw",
+    "minigrad.plotting",
+    "minigrad.report",
     "minigrad.cli",
     "minigrad.__main__",
 )
@@ -161,3 +171,81 @@ def test_the_checker_allows_same_or_lower_layers(source: str, importer: str) -> 
     layer = importer.split(".")[1]
     is_package = importer == f"minigrad.{layer}"
     assert not violations(imported_modules(source, importer, is_package), FORBIDDEN[layer])
+
+
+# -- the seams ----------------------------------------------------------------------------------
+
+ALL_FILES = sorted(PACKAGE_ROOT.rglob("*.py"))
+STRATEGY_MODULES = {
+    module_name(path)
+    for path in (PACKAGE_ROOT / "backward").glob("*.py")
+    if path.stem not in ("__init__", "graph", "registry", "driver", "recursion")
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    return imported_modules(
+        path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py"
+    )
+
+
+def node_making_sites(source: str) -> list[str]:
+    """Lines that make a node by hand: `__new__` calls, or `.parents` assigned (on a Value)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "__new__"
+        ):
+            found.append(f"line {node.lineno}: __new__")
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute) and target.attr == "parents":
+                found.append(f"line {node.lineno}: .parents =")
+    return found
+
+
+def test_the_strategy_modules_are_found() -> None:
+    assert {"minigrad.backward.naive", "minigrad.backward.topological"} <= STRATEGY_MODULES
+
+
+@pytest.mark.parametrize(
+    "path", ALL_FILES, ids=[str(p.relative_to(PACKAGE_ROOT)) for p in ALL_FILES]
+)
+def test_only_the_node_constructor_makes_nodes(path: Path) -> None:
+    if module_name(path) == "minigrad.value":
+        return  # home of `apply`, the one constructor (and of the leaf constructor, Value())
+    assert not node_making_sites(path.read_text(encoding="utf-8")), path
+
+
+@pytest.mark.parametrize(
+    "path", ALL_FILES, ids=[str(p.relative_to(PACKAGE_ROOT)) for p in ALL_FILES]
+)
+def test_nothing_outside_backward_imports_a_strategy_module(path: Path) -> None:
+    if module_name(path).startswith("minigrad.backward"):
+        return
+    assert not imports_of(path) & STRATEGY_MODULES, f"{path} imports a strategy module"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((PACKAGE_ROOT / "data").rglob("*.py")), PACKAGE_ROOT / "hooks.py"],
+    ids=lambda p: str(p.relative_to(PACKAGE_ROOT)),
+)
+def test_data_and_hooks_import_nothing_of_the_engine(path: Path) -> None:
+    own = {n for n in imports_of(path) if n == "minigrad" or n.startswith("minigrad.")}
+    assert all(n.startswith("minigrad.data.") for n in own), f"{path} imports {sorted(own)}"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("out = object.__new__(Value)", 1),
+        ("v.parents = (a, b)", 1),
+        ("x = Value(1.0)\ny = apply(ops.ADD, x, x)", 0),
+        ("node.op = checked", 0),  # an observer may swap a node's op; it makes no node
+    ],
+)
+def test_the_node_checker_catches_hand_made_nodes(source: str, expected: int) -> None:
+    assert len(node_making_sites(source)) == expected

@@ -203,6 +203,8 @@ def unary_cases() -> list[Case]:
             Case(f"sigmoid-{tag}", lambda v: v.sigmoid(), values(x)),
             Case(f"sigmoid-wide-{tag}", lambda v: v.sigmoid(), values(big)),
             Case(f"relu-{tag}", lambda v: v.relu(), values(x)),
+            Case(f"softplus-{tag}", lambda v: v.softplus(), values(x)),
+            Case(f"softplus-wide-{tag}", lambda v: v.softplus(), values(big)),
         ]
     cases += [
         Case("sigmoid-far-negative", lambda v: v.sigmoid(), values(-12.5)),
@@ -350,6 +352,27 @@ def test_rule_matches_central_differences(case: Case, strategy: str) -> None:
 def test_case_names_are_unique() -> None:
     names = [case.name for case in ALL_CASES]
     assert len(names) == len(set(names))
+
+
+def ops_in_graph(out: mg.Value) -> set[mg_ops.Op]:
+    seen, stack, found = set(), [out], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.op is not None:
+            found.add(node.op)
+        stack.extend(node.parents)
+    return found
+
+
+def test_every_op_in_the_table_has_a_case() -> None:
+    # `ops.OPS` is the table of every op: a new op joins it, and so must join the cases above.
+    covered = set().union(*(ops_in_graph(case.fn(*case.make())) for case in ALL_CASES))
+    missing = [op for op in mg_ops.OPS if op not in covered]
+    assert not missing, f"ops without a case: {missing}"
+    assert len(set(mg_ops.OPS)) == len(mg_ops.OPS)
 
 
 # -- what the rules must do beyond matching on generic points ----------------------------------

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from minigrad.backward.driver import BackwardStats, gradient_map, run_backward
 from minigrad.backward.graph import Node, WalkResult, consumers_of
+from minigrad.backward.naive import get_max_calls as naive_max_calls
+from minigrad.backward.naive import predict_calls as predict_naive_calls
 from minigrad.backward.registry import (
     BUILTIN_DEFAULT,
     Strategy,
@@ -38,6 +40,8 @@ __all__ = [
     "get_default_strategy",
     "get_strategy",
     "gradient_map",
+    "naive_max_calls",
+    "predict_naive_calls",
     "register_strategy",
     "run_backward",
     "set_default_strategy",
