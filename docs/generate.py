@@ -1195,8 +1195,8 @@ def callstack(sizes: Sizes) -> dict[str, str]:
     try:
         X_all, y_all = load_banknote()
         source = (
-            "the real banknote authentication data (UCI; `minigrad.data.load_banknote`, "
-            "read from `../shared/data/banknote.csv`)"
+            "the real banknote authentication data (UCI Machine Learning Repository, CC BY 4.0; "
+            "`minigrad.data.load_banknote`, which reads the copy shipped with the package)"
         )
     except FileNotFoundError:
         X_all, y_all = make_banknote_like()

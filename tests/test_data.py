@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -382,14 +383,43 @@ def test_load_banknote_missing_file_is_a_clear_error(
     with pytest.raises(FileNotFoundError, match="MINIGRAD_BANKNOTE"):
         load_banknote()
     monkeypatch.delenv(data.BANKNOTE_ENV_VAR)
-    monkeypatch.setattr(data, "_default_banknote_path", lambda: missing)
+    monkeypatch.setattr(data.banknote, "_default_banknote_path", lambda: missing)
     with pytest.raises(FileNotFoundError, match="default location"):
         load_banknote()
 
 
-def test_default_banknote_path_is_beside_the_repository() -> None:
-    repo_root = Path(data.__file__).resolve().parent.parent
-    assert data._default_banknote_path() == repo_root.parent / "shared" / "data" / "banknote.csv"
+# The reference copy beside the repository that the shipped one must equal (absent elsewhere).
+REFERENCE_BANKNOTE = Path(__file__).resolve().parents[2] / "shared" / "data" / "banknote.csv"
+
+
+def test_default_banknote_path_is_the_copy_shipped_in_the_package() -> None:
+    shipped = data.banknote._default_banknote_path()
+    assert shipped.is_file()
+    assert Path(str(shipped)) == Path(data.__file__).resolve().parent / "banknote.csv"
+
+
+def test_the_shipped_banknote_copy_equals_the_reference_file() -> None:
+    if not REFERENCE_BANKNOTE.is_file():
+        pytest.skip(f"no reference copy at {REFERENCE_BANKNOTE}")
+    shipped = resources.files("minigrad.data").joinpath("banknote.csv").read_bytes()
+    assert shipped == REFERENCE_BANKNOTE.read_bytes()
+
+
+def test_load_banknote_with_no_argument_reads_the_shipped_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(data.BANKNOTE_ENV_VAR, raising=False)
+    X, y = load_banknote()
+    assert X.shape == (1372, 4)
+    assert np.array_equal(np.bincount(y), [762, 610])
+
+
+def test_the_shipped_banknote_data_is_credited_beside_it_and_by_the_loader() -> None:
+    readme = resources.files("minigrad.data").joinpath("README.md").read_text(encoding="utf-8")
+    docstring = " ".join((load_banknote.__doc__ or "").split())
+    for credit in ("UCI Machine Learning Repository", "10.24432/C55P57", "CC BY 4.0"):
+        assert credit in readme
+        assert credit in docstring
 
 
 def legacy_permutation() -> NDArray[np.int64]:
