@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 
 from minigrad.backward import get_strategy
 from minigrad.backward.recursion import run_recursive
-from minigrad.nn import functional
+from minigrad.losses import LOSSES as GRAPH_LOSSES
+from minigrad.losses import get_loss
 from minigrad.nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from minigrad.nn.module import Module
 from minigrad.value import Value
@@ -38,7 +39,8 @@ from minigrad.value import Value
 Array = NDArray[Any]
 ENGINES = ("callstack", "cachelist", "graph")
 UPDATES = ("after", "inline", "inline_pitfall")
-LOSSES = ("bce", "mse", "cross_entropy")
+LOSSES = tuple(GRAPH_LOSSES)
+"""The losses every engine computes: the names of the shared table `minigrad.losses.LOSSES`."""
 
 
 def _relu_grad(z: Array, a: Array) -> Array:
@@ -157,7 +159,8 @@ def loss_and_grad(logits: Array, Y: Array, loss: str) -> tuple[float, Array]:
         d = np.exp(log_p)
         d[np.arange(m), labels] -= 1.0
         return float(cost), d / m
-    raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    get_loss(loss)  # an unknown name raises, listing the known ones
+    raise NotImplementedError(f"the graph-free engines have no gradient rule for loss {loss!r}")
 
 
 def _targets(y: Array, loss: str) -> Array:
@@ -221,13 +224,6 @@ def step_cachelist(layers: list[Dense], X: Array, Y: Array, lr: float, loss: str
     return cost
 
 
-_GRAPH_LOSSES = {
-    "bce": functional.binary_cross_entropy_with_logits,
-    "mse": functional.mse_loss,
-    "cross_entropy": functional.cross_entropy,
-}
-
-
 def step_graph(
     model: Module,
     X: Array,
@@ -238,7 +234,7 @@ def step_graph(
 ) -> float:
     """One gradient-descent step through the Value graph with the given backward strategy."""
     model.zero_grad()
-    value: Value = _GRAPH_LOSSES[loss](model(X), Y)
+    value: Value = get_loss(loss)(model(X), Y)
     value.backward(strategy=strategy)
     for p in model.parameters():
         if p.has_grad:
@@ -271,8 +267,7 @@ def train(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    get_loss(loss)  # an unknown name: ValueError listing the known ones
     if update not in UPDATES:
         raise ValueError(f"unknown update {update!r}; choose from {', '.join(UPDATES)}")
     if update != "after" and engine != "callstack":

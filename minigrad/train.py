@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,16 +11,12 @@ from numpy.typing import NDArray
 
 from minigrad.data import batches
 from minigrad.grad_mode import no_grad
-from minigrad.nn import functional
+from minigrad.losses import LOSSES as LOSSES
+from minigrad.losses import get_loss
 from minigrad.nn.module import Module
 from minigrad.optim import Optimizer
+from minigrad.progress import progress as progress_bar
 from minigrad.value import Value
-
-LOSSES: dict[str, Callable[[Any, Any], Value]] = {
-    "mse": functional.mse_loss,
-    "bce": functional.binary_cross_entropy_with_logits,
-    "cross_entropy": functional.cross_entropy,
-}
 
 
 @dataclass
@@ -47,18 +42,6 @@ def accuracy(model: Module, X: NDArray[Any], y: NDArray[Any]) -> float:
     out = predict(model, X)
     guess = (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
     return float(np.mean(guess == np.asarray(y).reshape(-1)))
-
-
-def _progress(total: int, enabled: bool | None, desc: str) -> Any:
-    """A tqdm bar when tqdm is installed and output goes to a terminal (or when forced)."""
-    show = sys.stderr.isatty() if enabled is None else enabled
-    if not show:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=desc, unit="epoch", leave=False)
 
 
 def fit(
@@ -91,17 +74,15 @@ def fit(
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if isinstance(loss, str) and loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
-    loss_fn = LOSSES[loss] if isinstance(loss, str) else loss
+    loss_fn = get_loss(loss) if isinstance(loss, str) else loss
     X = np.asarray(X)
     y = np.asarray(y)
     target = y.reshape(-1, 1).astype(np.float64) if loss == "bce" else y
     rng = np.random.default_rng(seed)
     history = History()
-    bar = _progress(epochs, progress, "training")
+    bar = progress_bar(range(epochs), "training", unit="epoch", enabled=progress)
     try:
-        for _ in range(epochs):
+        for _ in bar:
             losses = []
             for xb, yb in batches(X, target, batch_size or len(X), shuffle=True, rng=rng):
                 optimizer.zero_grad()
@@ -114,10 +95,7 @@ def fit(
             history.accuracy.append(accuracy(model, X, y) if classify else nan)
             if validation is not None and classify:
                 history.val_accuracy.append(accuracy(model, *validation))
-            if bar is not None:
-                bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=f"{history.accuracy[-1]:.3f}")
-                bar.update()
+            bar.set_postfix(loss=f"{history.loss[-1]:.4f}", acc=f"{history.accuracy[-1]:.3f}")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return history

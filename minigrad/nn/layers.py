@@ -9,20 +9,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from minigrad.data.rng import make_rng as make_rng  # the one resolver; nn re-exports it
 from minigrad.nn.functional import linear
 from minigrad.nn.module import Module
 from minigrad.value import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
-
-
-def make_rng(
-    seed: int | None = None, rng: np.random.Generator | None = None
-) -> np.random.Generator:
-    """The generator to draw weights from: `rng` itself, or a new one seeded with `seed`."""
-    if rng is not None and seed is not None:
-        raise ValueError("pass seed= or rng=, not both")
-    return rng if rng is not None else np.random.default_rng(seed)
 
 
 def init_weight(
