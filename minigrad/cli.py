@@ -7,7 +7,6 @@ on a terminal. A bad argument prints a message and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import ast
 import math
 import os
 import shlex
@@ -21,9 +20,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from minigrad import __version__, data, graphs, layerwise
-from minigrad.backward import available_strategies, get_default_strategy, get_strategy
-from minigrad.backward.naive import get_max_calls, predict_calls
+from minigrad import __version__, graphs, layerwise
+from minigrad.backward import (
+    available_strategies,
+    get_default_strategy,
+    get_strategy,
+    naive_max_calls,
+    predict_naive_calls,
+)
+from minigrad.data.presets import DATASETS, load_preset
 from minigrad.draw import (
     GraphvizNotFoundError,
     check_output_path,
@@ -36,14 +41,14 @@ from minigrad.errors import (
     SettingError,
     UnknownStrategyError,
 )
+from minigrad.expressions import parse_expression
 from minigrad.nn import MLP
 from minigrad.optim import Adam
+from minigrad.plotting import have_matplotlib, plot_blowup, plot_training
+from minigrad.progress import progress
 from minigrad.report import summarize_error, table
 from minigrad.train import accuracy, fit
 from minigrad.value import Value
-
-DATASETS = ("moons", "circles", "spirals", "banknote-like", "digits")
-
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -103,17 +108,6 @@ def _widths(text: str) -> list[int]:
     return list(dict.fromkeys(widths))
 
 
-def _progress(iterable: Sequence[Any], desc: str) -> Any:
-    """Wrap with a tqdm bar on stderr when it is a terminal and tqdm is installed."""
-    if not sys.stderr.isatty():
-        return iterable
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return iterable
-    return tqdm(iterable, desc=desc, leave=False, file=sys.stderr)
-
-
 def _flat_grads(leaves: Sequence[Value]) -> np.ndarray[Any, Any]:
     return np.concatenate([np.ravel(np.asarray(v.grad, dtype=np.float64)) for v in leaves])
 
@@ -135,7 +129,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except MinigradError as error:
         print(f"topological failed, no reference gradients: {summarize_error(error, limit=60)}")
     rows: list[list[Any]] = []
-    for name in _progress(available_strategies(), "strategies"):
+    for name in progress(available_strategies(), "strategies"):
         out, leaves = graphs.build(kind, width, depth, mode)
         try:
             stats = out.backward(strategy=name)
@@ -172,17 +166,17 @@ _BLOWUP_HEADERS = ["depth", "predicted paths", "naive vjp_calls", "linear vjp_ca
 
 
 def cmd_blowup(args: argparse.Namespace) -> int:
-    if args.plot and not _have_matplotlib("blowup"):
+    if args.plot and not have_matplotlib("blowup"):
         return 1
     depths = list(range(1, args.max_depth + 1))
-    limit = min(get_max_calls(), args.run_limit)
+    limit = min(naive_max_calls(), args.run_limit)
     curves: dict[int, dict[str, list[float]]] = {}
     for number, width in enumerate(args.width):
         rows: list[list[Any]] = []
         series: dict[str, list[float]] = {"predicted": [], "naive": [], "linear": []}
-        for depth in _progress(depths, f"width {width}"):
+        for depth in progress(depths, f"width {width}"):
             out, _ = graphs.dense_net(width, depth, "scalar")
-            predicted = predict_calls(out)
+            predicted = predict_naive_calls(out)
             linear = out.backward(strategy="memoized").vjp_calls
             measured = out.backward(strategy="naive").vjp_calls if predicted <= limit else "not run"
             rows.append([depth, predicted, measured, linear, round(predicted / linear, 1)])
@@ -196,82 +190,11 @@ def cmd_blowup(args: argparse.Namespace) -> int:
         print(table(_BLOWUP_HEADERS, rows))
     print(f"(naive is run while the prediction is <= {limit:,})")
     if args.plot:
-        return _plot_blowup(args.plot, depths, curves)
-    return 0
-
-
-def _have_matplotlib(command: str) -> bool:
-    """True if matplotlib imports; else say what --plot needs, on stderr."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print(
-            f"minigrad {command}: --plot needs matplotlib, which is not installed: "
-            "pip install matplotlib (or pip install -e '.[plot]')",
-            file=sys.stderr,
-        )
-        return False
-    return True
-
-
-def _plot_blowup(path: str, depths: list[int], curves: dict[int, dict[str, list[float]]]) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import MaxNLocator
-
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    handles: list[Any] = []
-    for number, (width, series) in enumerate(curves.items()):
-        color = f"C{number % 10}"
-        (line,) = ax.semilogy(depths, series["predicted"], "o-", color=color)
-        ax.semilogy(depths, series["naive"], "x", color=color, markersize=10)
-        ax.semilogy(depths, series["linear"], "s--", color=color, markersize=4)
-        line.set_label(f"width {width}")
-        handles.append(line)
-    handles += [
-        Line2D([], [], color="gray", marker="o", label="naive: predicted (path count)"),
-        Line2D([], [], color="gray", marker="x", markersize=10, linestyle="none",
-               label="naive: measured"),
-        Line2D([], [], color="gray", marker="s", markersize=4, linestyle="--",
-               label="memoized / cycle_checked / topological"),
-    ]  # fmt: skip
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("depth (layers)")
-    ax.set_ylabel("backward-rule calls")
-    widths = ", ".join(map(str, curves))
-    ax.set_title(f"Dense scalar nets of width{'s' if len(curves) > 1 else ''} {widths}")
-    ax.legend(handles=handles, fontsize="small")
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as error:
-        print(f"minigrad blowup: {path} not written: {error}", file=sys.stderr)
-        return 1
-    finally:
-        plt.close(fig)
-    print(f"wrote {path}")
+        return plot_blowup(args.plot, depths, curves)
     return 0
 
 
 # -- train ------------------------------------------------------------------------------------
-
-
-def _dataset(name: str, seed: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    if name == "moons":
-        return data.make_moons(400, noise=0.15, seed=seed)
-    if name == "circles":
-        return data.make_circles(400, noise=0.08, seed=seed)
-    if name == "spirals":
-        return data.make_spirals(450, n_classes=3, noise=0.1, seed=seed)
-    if name == "banknote-like":
-        X, y = data.make_banknote_like(seed=seed)
-        (X,) = data.standardize(X)
-        return X, y
-    X, y = data.load_digits()
-    return X / 16.0, y
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -281,10 +204,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.plot and not _have_matplotlib("train"):
+    if args.plot and not have_matplotlib("train"):
         return 1
     try:
-        X, y = _dataset(args.dataset, args.seed)
+        X, y = load_preset(args.dataset, args.seed)
     except ImportError as error:
         print(f"minigrad train: --dataset {args.dataset}: {error}", file=sys.stderr)
         return 1
@@ -314,7 +237,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )  # fmt: skip
         losses = history.loss
     else:
-        bar = _progress(range(args.epochs), "epochs")
+        bar = progress(range(args.epochs), "epochs")
         losses = []
         for _ in bar:
             losses += layerwise.train(
@@ -324,105 +247,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     acc = accuracy(model, X, y)
     print(f"final loss {losses[-1]:.4f}, accuracy {acc:.3f}, {seconds:.2f} s")
     if args.plot:
-        return _plot_training(Path(args.plot), model, X, y, losses, args.dataset)
-    return 0
-
-
-def _plot_training(
-    folder: Path, model: MLP, X: np.ndarray[Any, Any], y: np.ndarray[Any, Any],
-    losses: list[float], name: str,
-) -> int:  # fmt: skip
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from minigrad.train import predict
-
-    folder.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(losses)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_yscale("log")
-    ax.set_title(f"{name}: training loss")
-    fig.tight_layout()
-    fig.savefig(folder / "loss.png", dpi=120)
-    plt.close(fig)
-    print(f"wrote {folder / 'loss.png'}")
-    if X.shape[1] == 2:
-        pad = 0.5
-        xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, 200)
-        ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, 200)
-        gx, gy = np.meshgrid(xs, ys)
-        grid = np.column_stack([gx.ravel(), gy.ravel()])
-        zone = predict(model, grid).argmax(axis=1).reshape(gx.shape)
-        fig, ax = plt.subplots(figsize=(5, 4))
-        ax.contourf(gx, gy, zone, alpha=0.3, cmap="coolwarm")
-        ax.scatter(X[:, 0], X[:, 1], c=y, s=8, cmap="coolwarm")
-        ax.set_title(f"{name}: decision boundary")
-        fig.tight_layout()
-        fig.savefig(folder / "boundary.png", dpi=120)
-        plt.close(fig)
-        print(f"wrote {folder / 'boundary.png'}")
+        return plot_training(Path(args.plot), model, X, y, losses, args.dataset)
     return 0
 
 
 # -- graph ------------------------------------------------------------------------------------
-
-_FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "tanh": Value.tanh, "exp": Value.exp, "log": Value.log, "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-}  # fmt: skip
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b,
-}  # fmt: skip
-
-
-def parse_expression(text: str, values: dict[str, float]) -> Value:
-    """Evaluate an arithmetic expression over named scalar Values, safely (no eval).
-
-    Names become leaves (value from `values`, else 1.0, 2.0, ... in order of appearance);
-    allowed: numbers, + - * / **, unary minus, and tanh/exp/log/relu/sigmoid calls.
-    """
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError as error:
-        raise ValueError(f"cannot parse expression {text!r}: {error.msg}") from None
-    leaves: dict[str, Value] = {}
-
-    def visit(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return visit(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            if node.id not in leaves:
-                leaves[node.id] = Value(values.get(node.id, float(len(leaves) + 1)), label=node.id)
-            return leaves[node.id]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](visit(node.left), visit(node.right))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -visit(node.operand)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in _FUNCTIONS
-            and len(node.args) == 1
-            and not node.keywords
-        ):
-            arg = visit(node.args[0])
-            return _FUNCTIONS[node.func.id](arg if isinstance(arg, Value) else Value(arg))
-        raise ValueError(
-            f"unsupported syntax in expression: {ast.unparse(node)!r} (use numbers, names, "
-            f"+ - * / **, and {', '.join(_FUNCTIONS)})"
-        )
-
-    result = visit(tree)
-    if not isinstance(result, Value):
-        raise ValueError(f"expression {text!r} has no variables to differentiate")
-    return result
 
 
 def _values(text: str) -> dict[str, float]:

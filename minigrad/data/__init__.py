@@ -16,6 +16,7 @@ Contents, by module:
   fixed train/validation split the recursive-training experiments use).
 - `batching`: `batches` (a mini-batch iterator) and `standardize`.
 - `scikit_learn`: `load_breast_cancer` and `load_digits`, bundled with scikit-learn (optional).
+- `presets`: the data sets the command line trains on, by name.
 """
 
 from minigrad.data.banknote import (
