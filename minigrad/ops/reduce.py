@@ -37,11 +37,14 @@ def _sum(x: Any, params: tuple[Axis, bool]) -> Any:
 
 def _sum_vjp(g: Any, node: RuleNode) -> Grads:
     """d sum(x) = g broadcast back over x"""
-    x = node.parents[0].data
-    axis, keepdims = node.saved
+    return (_spread(g, node.parents[0].data, node.saved),)
+
+
+def _spread(g: Any, x: Any, params: tuple[Axis, bool]) -> Any:
+    """A reduced gradient broadcast back over the reduced axes of x (as is, in scalar mode)."""
     if type(x) is float:
-        return (g,)
-    return (np.broadcast_to(_expand(g, x, axis, keepdims), x.shape),)
+        return g
+    return np.broadcast_to(_expand(g, x, *params), x.shape)
 
 
 def _mean(x: Any, params: tuple[Axis, bool]) -> Any:
@@ -52,11 +55,10 @@ def _mean(x: Any, params: tuple[Axis, bool]) -> Any:
 def _mean_vjp(g: Any, node: RuleNode) -> Grads:
     """d mean(x) = g / n broadcast back over x, n the number of averaged elements"""
     x = node.parents[0].data
-    axis, keepdims = node.saved
     if type(x) is float:
         return (g,)
-    n = math.prod(x.shape[a] for a in _normalized_axes(axis, x.ndim))
-    return (np.broadcast_to(_expand(g, x, axis, keepdims) / n, x.shape),)
+    n = math.prod(x.shape[a] for a in _normalized_axes(node.saved[0], x.ndim))
+    return (_spread(g / n, x, node.saved),)
 
 
 def _max(x: Any, params: tuple[Axis, bool]) -> Any:
