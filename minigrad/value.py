@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from minigrad import ops
 from minigrad.backward import BackwardStats, run_backward
+from minigrad.backward.recording import compact, current, new_entry
 from minigrad.errors import ShapeError
 from minigrad.grad_mode import is_recording
 from minigrad.hooks import node_observers
@@ -358,6 +359,10 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
     out: Value = _new(Value)
     if needs and is_recording():
         _fill(out, data, values, op, saved, True)
+        record = current.entries  # this thread's record of op nodes, for the tape strategy
+        record.append(new_entry(out))
+        if len(record) > record.limit:
+            compact()
     else:
         _fill(out, data, (), None, saved, False)
     if node_observers:

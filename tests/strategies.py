@@ -27,7 +27,7 @@ import minigrad as mg
 Mode = Literal["scalar", "tensor"]
 MODES: tuple[Mode, ...] = ("scalar", "tensor")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
-BUILTIN_STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+BUILTIN_STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,

@@ -98,7 +98,7 @@ def test_docstring_example_runs_under_a_google_style_examples_heading() -> None:
 
 # -- graphs made outside the block, differentiated inside it ----------------------------------
 
-STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

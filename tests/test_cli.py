@@ -99,7 +99,7 @@ def test_compare_runs_every_strategy_and_agrees() -> None:
     for name in mg.available_strategies():
         assert name in rows
     # columns: seconds vjp_calls nodes max_depth peak(2 cells) max|dg|
-    linear_calls = {rows[n][1] for n in ("memoized", "cycle_checked", "topological")}
+    linear_calls = {rows[n][1] for n in ("memoized", "cycle_checked", "topological", "tape")}
     assert len(linear_calls) == 1
     assert int(rows["naive"][1].replace(",", "")) > int(rows["topological"][1].replace(",", ""))
     assert rows["topological"][3] == "1"

@@ -23,9 +23,9 @@ from minigrad.backward import WalkResult, get_strategy
 from minigrad.backward.topological import topological
 from minigrad.ops import Op
 
-STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 RECURSIVE = ("naive", "memoized", "cycle_checked")
-NAMING = ("cycle_checked", "topological")  # strategies that see cycles and name them
+NAMING = ("cycle_checked", "topological", "tape")  # strategies that see cycles and name them
 BLIND = ("naive", "memoized")  # strategies that cannot see cycles
 
 
@@ -281,7 +281,7 @@ def test_max_depth_on_a_chain_of_n_ops(strategy: str, n: int) -> None:
     out = y.sum()  # n ops in all
     stats = out.backward(strategy=strategy)
     assert stats.vjp_calls == n
-    assert stats.max_depth == (1 if strategy == "topological" else n + 1)
+    assert stats.max_depth == (1 if strategy in ("topological", "tape") else n + 1)
 
 
 # -- a failed backward writes nothing -----------------------------------------------------------
@@ -578,7 +578,7 @@ def test_unknown_strategy_lists_the_known_ones() -> None:
 
 
 def test_builtin_strategies_are_registered() -> None:
-    assert mg.available_strategies()[:4] == STRATEGIES
+    assert mg.available_strategies()[:5] == STRATEGIES
     for name in STRATEGIES:
         assert callable(get_strategy(name))
 
@@ -742,7 +742,7 @@ print(mg.get_default_strategy(), (x * 3.0).backward().strategy)
 
 def test_a_misspelt_environment_variable_is_named_at_first_use_not_at_import() -> None:
     result = run_program(MISSPELT_PROGRAM, {**os.environ, "MINIGRAD_STRATEGY": "topo"})
-    known = "naive, memoized, cycle_checked, topological"
+    known = "naive, memoized, cycle_checked, topological, tape"
     message = (
         f"MINIGRAD_STRATEGY='topo' is not a known strategy; known: {known}. "
         "Set MINIGRAD_STRATEGY to one of them, or unset it for the built-in default."

@@ -62,7 +62,7 @@ def test_scalar_vs_tensor() -> None:
     out = run_example("scalar_vs_tensor.py", "--sizes", "2,3,1", "--batch", "4")
     difference = re.search(r"max \|gradient difference\| scalar vs tensor: (\S+)", out)
     assert difference is not None and float(difference.group(1)) < 1e-10
-    for strategy in ("naive", "memoized", "cycle_checked", "topological"):
+    for strategy in ("naive", "memoized", "cycle_checked", "topological", "tape"):
         assert re.search(rf"^{strategy}\s+scalar\s", out, re.MULTILINE)
 
 

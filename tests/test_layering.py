@@ -179,7 +179,7 @@ ALL_FILES = sorted(PACKAGE_ROOT.rglob("*.py"))
 STRATEGY_MODULES = {
     module_name(path)
     for path in (PACKAGE_ROOT / "backward").glob("*.py")
-    if path.stem not in ("__init__", "graph", "registry", "driver", "recursion")
+    if path.stem not in ("__init__", "graph", "registry", "driver", "recursion", "recording")
 }
 
 

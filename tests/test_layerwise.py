@@ -30,7 +30,7 @@ from minigrad.data import banknote_split, load_banknote, make_banknote_like, sta
 from minigrad.nn import MLP, Linear, ReLU, Sequential, Tanh
 
 Array = NDArray[Any]
-STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 TOLERANCE = 1e-12
 
 

@@ -20,7 +20,7 @@ import minigrad as mg
 import minigrad.ops as mg_ops
 from minigrad.testing import gradcheck, numerical_grad
 
-STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 
 Shape = tuple[int, ...]
 Fn = Callable[..., mg.Value]

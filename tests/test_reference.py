@@ -13,7 +13,7 @@ import pytest
 
 import minigrad as mg
 
-STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 
 WEIGHTS = [
     np.array([[0.3, -0.2], [0.1, 0.4]]),

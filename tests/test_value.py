@@ -11,7 +11,7 @@ import pytest
 import minigrad as mg
 from minigrad.testing import numerical_grad
 
-STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 
 SCALAR_OPS: list[tuple[str, Callable[[mg.Value], Any]]] = [
     ("add", lambda v: v + 1.5),

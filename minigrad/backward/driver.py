@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.backward.graph import Node, WalkResult
+from minigrad.backward.recording import trim
 from minigrad.backward.registry import get_default_strategy, get_strategy
 from minigrad.errors import ShapeError
 from minigrad.hooks import backward_observers
@@ -125,6 +126,7 @@ def gradient_map(
     stats = BackwardStats(
         name, result.vjp_calls, len(result.grads), result.max_depth, seconds, tuple(result.visits)
     )
+    trim()  # drop the tape record's entries of graphs freed since (see recording.py)
     return result.grads, stats
 
 

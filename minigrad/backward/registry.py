@@ -17,6 +17,7 @@ from minigrad.backward.cycle_checked import cycle_checked as _cycle_checked
 from minigrad.backward.graph import WalkResult
 from minigrad.backward.memoized import memoized as _memoized
 from minigrad.backward.naive import naive as _naive
+from minigrad.backward.tape import tape as _tape
 from minigrad.backward.topological import topological as _topological
 from minigrad.errors import UnknownStrategyError
 
@@ -33,6 +34,7 @@ _BUILTINS: dict[str, Strategy] = {
     "memoized": _memoized,
     "cycle_checked": _cycle_checked,
     "topological": _topological,
+    "tape": _tape,
 }
 _registry: dict[str, Strategy] = dict(_BUILTINS)
 _process_default = os.environ.get("MINIGRAD_STRATEGY", "").strip() or BUILTIN_DEFAULT
