@@ -1,4 +1,4 @@
-"""minigrad: a small, typed autodiff engine with four interchangeable backward strategies."""
+"""minigrad: a small, typed autodiff engine with five interchangeable backward strategies."""
 
 from minigrad import nn, optim
 from minigrad.anomaly import detect_anomaly
@@ -12,6 +12,7 @@ from minigrad.backward import (
     unregister_strategy,
     use_strategy,
 )
+from minigrad.derivatives import grad, hessian, hvp
 from minigrad.errors import (
     AnomalyError,
     CheckpointError,
@@ -45,6 +46,9 @@ __all__ = [
     "__version__",
     "available_strategies",
     "get_default_strategy",
+    "grad",
+    "hessian",
+    "hvp",
     "nn",
     "optim",
     "no_grad",

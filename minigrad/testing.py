@@ -1,4 +1,8 @@
-"""Gradient checking by central differences, for users and tests; no other framework needed."""
+"""Gradient checking by central differences, for users and tests; no other framework needed.
+
+`gradcheck` checks first derivatives; `gradgradcheck` checks second derivatives (a backward pass
+that builds a graph, differentiated again) against central differences of first derivatives.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from minigrad.backward import gradient_map
+from minigrad.derivatives import grad
 from minigrad.value import Value
 
 
@@ -99,3 +104,57 @@ def gradcheck(
             )
         return False
     return True
+
+
+def gradgradcheck(
+    f: Callable[..., Value],
+    *inputs: Value,
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    strategy: str | None = None,
+    raise_on_failure: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives against central differences of first derivatives.
+
+    The first derivatives of `f` (by `minigrad.grad` with `create_graph=True`) are reduced to one
+    number with fixed random weights, `s(x) = sum_i <w_i, df/dx_i>`; then `gradcheck` compares the
+    gradient of `s` — a backward pass through the backward pass — with central differences of
+    `s`, which need only first derivatives. (PyTorch's gradgradcheck uses random weights too.)
+
+    Args:
+        f: maps the inputs to a Value with one element.
+        *inputs: the Values to differentiate with respect to (float64 data recommended).
+        eps, rtol, atol, strategy, raise_on_failure: as for `gradcheck`.
+        seed: seeds the random weights.
+
+    Returns:
+        True when every second derivative matches; raises AssertionError naming the input and the
+        worst entry otherwise (or returns False with `raise_on_failure=False`).
+    """
+    rng = np.random.default_rng(seed)
+    weights = [rng.uniform(0.5, 1.5, np.shape(v.data)) for v in inputs]
+    differentiable = [i for i, v in enumerate(inputs) if v.requires_grad]
+
+    def first_derivatives(*xs: Value) -> Value:
+        firsts = grad(f(*xs), [xs[i] for i in differentiable], create_graph=True, strategy=strategy)
+        total: Value | None = None
+        for i, g in zip(differentiable, firsts, strict=True):
+            w = weights[i]
+            term = g * float(w) if type(g.data) is float else (g * w).sum()
+            total = term if total is None else total + term
+        assert total is not None
+        return total
+
+    if not differentiable:
+        return True
+    return gradcheck(
+        first_derivatives,
+        *inputs,
+        eps=eps,
+        rtol=rtol,
+        atol=atol,
+        strategy=strategy,
+        raise_on_failure=raise_on_failure,
+    )

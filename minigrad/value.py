@@ -393,3 +393,8 @@ def _forward_error(
     return ShapeError(
         f"{op.name}: shapes {' and '.join(map(str, shapes))} do not fit together ({error})"
     )
+
+
+# Rules call back into the graph through these when a backward pass builds a graph (`ops.core`).
+ops.core.node_type = Value
+ops.core.make_node = apply

@@ -27,6 +27,7 @@ ABOVE_BACKWARD = (
     "minigrad.layerwise",
     "minigrad.train",
     "minigrad.testing",
+    "minigrad.derivatives",
     "minigrad.graphs",
     "minigrad.expressions",
     "minigrad.draw",
@@ -179,7 +180,8 @@ ALL_FILES = sorted(PACKAGE_ROOT.rglob("*.py"))
 STRATEGY_MODULES = {
     module_name(path)
     for path in (PACKAGE_ROOT / "backward").glob("*.py")
-    if path.stem not in ("__init__", "graph", "registry", "driver", "recursion", "recording")
+    if path.stem
+    not in ("__init__", "graph", "registry", "driver", "recursion", "recording", "lifted")
 }
 
 

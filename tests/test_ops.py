@@ -18,7 +18,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.ops as mg_ops
-from minigrad.testing import gradcheck, numerical_grad
+from minigrad.testing import gradcheck, gradgradcheck, numerical_grad
 
 STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 
@@ -347,6 +347,17 @@ ALL_CASES = (
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_rule_matches_central_differences(case: Case, strategy: str) -> None:
     check(case.fn, case.make(), strategy)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_second_derivatives_match_central_differences(case: Case, strategy: str) -> None:
+    # The rule run on nodes (create_graph=True), differentiated again, against central
+    # differences of first derivatives: every op is differentiable twice, under every strategy.
+    def loss(*xs: mg.Value) -> mg.Value:
+        return weighted(case.fn(*xs))
+
+    assert gradgradcheck(loss, *case.make(), strategy=strategy, rtol=1e-5, atol=1e-7)
 
 
 def test_case_names_are_unique() -> None:

@@ -4,8 +4,9 @@ Two entry points share every step but the last:
 
 - `gradient_map(output, seed, strategy)` runs the named (or default) walk and returns its
   gradient map and stats, checked by the backward observers (`minigrad.hooks`); it writes no
-  `.grad` anywhere. `gradcheck` and anomaly mode stand on it, and so can any caller that wants
-  gradients without side effects.
+  `.grad` anywhere. `gradcheck`, anomaly mode and `mg.grad` stand on it. With
+  `create_graph=True` the walk runs over a lifted view of the graph (`lifted.py`), so the rules
+  compute with nodes and the gradients are nodes of a new graph, ready to be differentiated.
 - `run_backward(...)` is `gradient_map` followed by the commit of every gradient to `.grad`.
 
 The commit happens only after the walk has finished, so a backward that fails leaves every
@@ -16,16 +17,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from minigrad.backward.graph import Node, WalkResult
+from minigrad.backward.lifted import lift
 from minigrad.backward.recording import trim
 from minigrad.backward.registry import get_default_strategy, get_strategy
 from minigrad.errors import ShapeError
-from minigrad.hooks import backward_observers
+from minigrad.hooks import backward_observers, observing
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class BackwardStats:
         nodes: how many distinct nodes received a gradient (leaves included, constants not).
         max_depth: the deepest recursion reached (1 for the iterative walk).
         seconds: wall time of the walk (committing `.grad` excluded).
+        created_nodes: op nodes the backward pass itself made (`create_graph=True`; 0 otherwise).
         visits: the nodes in the order the walk handled them, when `trace=True` was asked
             (not part of the stats' repr or equality; empty otherwise).
     """
@@ -48,6 +52,7 @@ class BackwardStats:
     nodes: int
     max_depth: int
     seconds: float
+    created_nodes: int = 0
     visits: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
 
@@ -87,7 +92,11 @@ def _from_map(grads: Mapping[Any, Any], visits: list[Any] | None) -> WalkResult:
 
 
 def gradient_map(
-    output: Node, seed: Any = None, strategy: str | None = None, trace: bool = False
+    output: Node,
+    seed: Any = None,
+    strategy: str | None = None,
+    trace: bool = False,
+    create_graph: bool = False,
 ) -> tuple[dict[Any, Any], BackwardStats]:
     """d(output)/d(node) for every node the walk reaches, without touching any `.grad`.
 
@@ -96,6 +105,8 @@ def gradient_map(
         seed: d(final)/d(output), shaped like output's data; None for a one-element output.
         strategy: the registered walk to run; None means the current default.
         trace: record the order the walk visited nodes in `stats.visits`.
+        create_graph: let the rules compute with the graph's nodes, so that the gradients are
+            nodes of a new graph (differentiable again); raw data otherwise.
 
     Returns:
         The gradient map (node -> gradient, keyed by identity) after every backward observer
@@ -110,8 +121,15 @@ def gradient_map(
         )
     start_grad = seed_for(output, seed)
     visits: list[Any] | None = [] if trace else None
+    root: Any = lift(output) if create_graph else output
+    created = [0]
+
+    def count(node: Any, op: Any, parents: Any) -> None:
+        created[0] += node.op is not None
+
     started = time.perf_counter()
-    result = walk(output, start_grad) if visits is None else walk(output, start_grad, trace=visits)
+    with observing(node=count) if create_graph else nullcontext():
+        result = walk(root, start_grad) if visits is None else walk(root, start_grad, trace=visits)
     seconds = time.perf_counter() - started
     if isinstance(result, Mapping):  # a bare gradient map
         result = _from_map(result, visits)
@@ -122,12 +140,16 @@ def gradient_map(
         )
     if backward_observers:  # anomaly mode, for one; each may raise before anything is written
         for observe in tuple(backward_observers):
-            observe(output, result.grads)
+            observe(root, result.grads)
+    grads, visited = result.grads, result.visits
+    if create_graph:  # back from the lifted views to the nodes they show
+        grads = {view.data: grad for view, grad in grads.items()}
+        visited = [view.data for view in visited]
     stats = BackwardStats(
-        name, result.vjp_calls, len(result.grads), result.max_depth, seconds, tuple(result.visits)
+        name, result.vjp_calls, len(grads), result.max_depth, seconds, created[0], tuple(visited)
     )
     trim()  # drop the tape record's entries of graphs freed since (see recording.py)
-    return result.grads, stats
+    return grads, stats
 
 
 def commit(grads: dict[Any, Any]) -> None:

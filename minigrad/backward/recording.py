@@ -5,8 +5,8 @@ topological order (a Wengert list). The node constructor (`minigrad.value.apply`
 weak reference to every op node it records to the current thread's list; the `tape` walk sweeps
 that list backwards. Weak references keep the record from holding any graph alive: a graph the
 user drops is freed as it would be without the record, and its dead entries are dropped from
-the list as it grows (in amortised constant time per node) and after every backward pass. Nodes made under `no_grad()`, and
-constants, are not op nodes and are not recorded.
+the list as it grows (in amortised constant time per node) and after every backward pass.
+Nodes made under `no_grad()`, and constants, are not op nodes and are not recorded.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op, RuleNode
-from minigrad.ops.elementwise import _log
+from minigrad.ops.core import Grads, Op, RuleNode, call
+from minigrad.ops.elementwise import LOG
 
 
 def _add_vjp(g: Any, node: RuleNode) -> Grads:
@@ -70,10 +70,10 @@ def _pow_vjp(g: Any, node: RuleNode) -> Grads:
     a, b = node.parents
     ga = gb = None
     if a.requires_grad:
-        power = _pow_forward(a.data, b.data - 1)  # floats too: nan or inf, never an exception
+        power = call(POW, a.data, b.data - 1)  # floats too: nan or inf, never an exception
         ga = g * b.data * power
     if b.requires_grad:
-        gb = g * node.data * _log(a.data)  # numpy's answers off the domain, floats included
+        gb = g * node.data * call(LOG, a.data)  # numpy's answers off the domain, floats too
     return ga, gb
 
 
@@ -94,7 +94,7 @@ def _power_vjp(g: Any, node: RuleNode) -> Grads:
     """d(a ** n) = g * n * a^(n-1), for a constant number n"""
     (a,) = node.parents
     n = node.saved
-    return (g * (n * _power_forward(a.data, n - 1)),)
+    return (g * (n * call(POWER, a.data, saved=n - 1)),)
 
 
 ADD = Op("add", operator.add, _add_vjp, broadcasts=True)

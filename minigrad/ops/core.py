@@ -9,13 +9,22 @@ are stored.
 An op whose forward broadcasts its inputs (`broadcasts=True`) states its rule as the plain
 formula, with gradients shaped like the output; `Op.vjp` sums them back to each parent's shape
 and dtype (`unbroadcast`), so no rule repeats that bookkeeping.
+
+Each rule is written once for two kinds of operands. In a first-order backward pass it receives
+raw data (floats, arrays). When a backward pass builds a graph of its own (`create_graph=True`,
+for second derivatives), it receives graph nodes instead: the output gradient is a node, and
+`node.data`, each parent's `.data` are the nodes themselves. So a rule uses only what both kinds
+support — arithmetic operators, indexing, `.reshape`, `.transpose`, `.T`, `.sum(axis, keepdims)`,
+`.shape`, `.ndim` — and `call(OP, ...)` for anything else (an exp, a broadcast, a scatter): `call`
+runs the op's forward on data, and makes a node when an operand is a node. Masks and other
+quantities that are not differentiated are read with `data_of`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -35,6 +44,33 @@ class RuleNode(Protocol):
 
 Grads = tuple[Any, ...]
 Rule = Callable[[Any, RuleNode], Grads]
+
+_NO_PARAMETERS: Any = object()
+node_type: type | None = None
+"""The graph node class (`minigrad.value.Value` registers itself here at import)."""
+make_node: Callable[..., Any] | None = None
+"""The node constructor (`minigrad.value.apply` registers itself here at import)."""
+
+
+def call(op: Op, *args: Any, saved: Any = _NO_PARAMETERS) -> Any:
+    """`op` applied to `args` inside a rule: data in, data out; a graph node in, a node out."""
+    for arg in args:
+        if type(arg) is node_type:
+            assert make_node is not None
+            if saved is _NO_PARAMETERS:
+                return make_node(op, *args)
+            return make_node(op, *args, saved=saved)
+    return op.forward(*args) if saved is _NO_PARAMETERS else op.forward(*args, saved)
+
+
+def data_of(x: Any) -> Any:
+    """The raw data of a graph node, or `x` itself: for masks and counts that are not
+    differentiated (a comparison, a tie count)."""
+    if type(x) is node_type:
+        return cast(Any, x).data
+    return x
+
+
 """`rule(grad_out, node) -> (grad_parent_0, grad_parent_1, ...)`: one op's local derivative."""
 
 
@@ -88,10 +124,12 @@ def unbroadcast(grad: Any, like: Any) -> Any:
     This is the only place minigrad undoes broadcasting. `like` is the parent's data: a Python
     float (scalar mode) takes a float back; an array takes an array of its shape and dtype.
     """
-    if type(like) is float:
+    if type(like) is float or type(data_of(like)) is float:
         if type(grad) is float:
             return grad
-        return float(grad.sum()) if isinstance(grad, np.ndarray | np.generic) else grad.sum()
+        if isinstance(grad, np.ndarray | np.generic):
+            return float(grad.sum())
+        return grad if grad.shape == () else grad.sum()  # a graph node
     shape = like.shape
     if grad.shape != shape:
         extra = grad.ndim - len(shape)

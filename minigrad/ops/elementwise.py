@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op, RuleNode
+from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
 
 
 def _exp(x: Any) -> Any:
@@ -71,7 +71,7 @@ def _softplus(x: Any) -> Any:
 
 def _softplus_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx log(1 + e^x) = sigmoid(x)"""
-    return (g * _sigmoid(node.parents[0].data),)
+    return (g * call(SIGMOID, node.parents[0].data),)
 
 
 def _relu(x: Any) -> Any:
@@ -81,11 +81,13 @@ def _relu(x: Any) -> Any:
 
 
 def _relu_vjp(g: Any, node: RuleNode) -> Grads:
-    """d/dx relu(x) = 1 if x > 0 else 0"""
-    x = node.parents[0].data
+    """d/dx relu(x) = 1 if x > 0 else 0 (0 at x = 0, as PyTorch)"""
+    x = data_of(node.parents[0].data)  # the mask is not differentiated
     if type(x) is float:
         return (g if x > 0.0 else 0.0 * g,)
-    return (g * (x > 0),)
+    if type(g) is np.ndarray:
+        return (g * (x > 0),)
+    return (g * (x > 0).astype(x.dtype),)  # a graph node takes a number mask, not bools
 
 
 EXP = Op("exp", _exp, _exp_vjp)

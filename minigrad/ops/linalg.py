@@ -21,12 +21,21 @@ def _product_like(left: Any, right: Any, like: Any) -> Any:
     `x @ W.T` is), the product is computed as `(right^T @ left^T)^T`: the same numbers, F-ordered
     too, so the gradient transposed back for `W` is contiguous and committing it to `W.grad` is a
     plain copy rather than a strided transpose (which at large sizes costs about as much as the
-    product itself).
+    product itself). Graph nodes (a backward pass that builds a graph) are multiplied as they are.
     """
+    if type(like) is not np.ndarray:
+        return left @ right
     matrices = left.ndim == right.ndim == like.ndim == 2
     if matrices and like.flags.f_contiguous and not like.flags.c_contiguous:
         return (right.T @ left.T).T
     return left @ right
+
+
+def _swap_last(x: Any) -> Any:
+    """x with its last two axes swapped (arrays and graph nodes alike)."""
+    if x.ndim == 2:
+        return x.T
+    return x.transpose((*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
 
 
 def _matmul_vjp(g: Any, node: RuleNode) -> Grads:
@@ -37,16 +46,16 @@ def _matmul_vjp(g: Any, node: RuleNode) -> Grads:
     b2 = b_data[:, None] if b_data.ndim == 1 else b_data
     g2 = g
     if b_data.ndim == 1:  # first: for 1-d @ 1-d, g is 0-d and has no axis -2 yet
-        g2 = np.expand_dims(g2, -1)
+        g2 = g2[..., None]
     if a_data.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
+        g2 = g2[..., None, :]
     ga = gb = None
     if a.requires_grad:
-        ga = _product_like(g2, np.swapaxes(b2, -1, -2), a2)
+        ga = _product_like(g2, _swap_last(b2), a2)
         if a_data.ndim == 1:
             ga = ga[..., 0, :]
     if b.requires_grad:
-        gb = _product_like(np.swapaxes(a2, -1, -2), g2, b2)
+        gb = _product_like(_swap_last(a2), g2, b2)
         if b_data.ndim == 1:
             gb = gb[..., 0]
     return ga, gb
@@ -72,7 +81,7 @@ def _linear_vjp(g: Any, node: RuleNode) -> Grads:
     gx = g @ weight.data if x.requires_grad else None
     gw = None
     if weight.requires_grad:  # g^T @ x directly: W's layout, no transpose to copy at commit
-        gw = g.T @ x_data if x_data.ndim == 2 else np.outer(g, x_data)
+        gw = g.T @ x_data if x_data.ndim == 2 else g[:, None] * x_data[None, :]
     if not bias:
         return gx, gw
     (b,) = bias

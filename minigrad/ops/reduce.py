@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op, RuleNode
+from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
+from minigrad.ops.shape import BROADCAST_TO
 
 Axis = int | tuple[int, ...] | None
 
@@ -42,9 +43,9 @@ def _sum_vjp(g: Any, node: RuleNode) -> Grads:
 
 def _spread(g: Any, x: Any, params: tuple[Axis, bool]) -> Any:
     """A reduced gradient broadcast back over the reduced axes of x (as is, in scalar mode)."""
-    if type(x) is float:
+    if type(data_of(x)) is float:
         return g
-    return np.broadcast_to(_expand(g, x, *params), x.shape)
+    return call(BROADCAST_TO, _expand(g, x, *params), saved=np.shape(x))
 
 
 def _mean(x: Any, params: tuple[Axis, bool]) -> Any:
@@ -55,7 +56,7 @@ def _mean(x: Any, params: tuple[Axis, bool]) -> Any:
 def _mean_vjp(g: Any, node: RuleNode) -> Grads:
     """d mean(x) = g / n broadcast back over x, n the number of averaged elements"""
     x = node.parents[0].data
-    if type(x) is float:
+    if type(data_of(x)) is float:
         return (g,)
     n = math.prod(x.shape[a] for a in _normalized_axes(node.saved[0], x.ndim))
     return (_spread(g / n, x, node.saved),)
@@ -68,11 +69,11 @@ def _max(x: Any, params: tuple[Axis, bool]) -> Any:
 
 def _max_vjp(g: Any, node: RuleNode) -> Grads:
     """d max(x) = g at the maximal entries, split evenly between ties, 0 elsewhere"""
-    x = node.parents[0].data
+    x = data_of(node.parents[0].data)  # which entries win is not differentiated
     axis, keepdims = node.saved
     if type(x) is float:
         return (g,)
-    out = _expand(node.data, x, axis, keepdims)
+    out = _expand(data_of(node.data), x, axis, keepdims)
     winners = x == out
     share = winners / winners.sum(axis=axis, keepdims=True, dtype=x.dtype)  # float32 stays
     return (share * _expand(g, x, axis, keepdims),)
