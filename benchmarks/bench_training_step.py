@@ -115,7 +115,7 @@ FULL_CASES = (
 )
 QUICK_CASES = (
     Case("small", 32, (64, 64, 64, 10), "torch", 1.0),
-    Case("large (shrunk)", 64, (196, 128, 128, 10), "numpy", 1.1),
+    Case("large (shrunk)", 32, (98, 64, 64, 10), "numpy", 1.1),
 )
 DTYPES: tuple[type[np.floating[Any]], ...] = (np.float64, np.float32)
 ENGINES = ("numpy", "minigrad", "torch")
@@ -449,6 +449,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     print("Targets: small, minigrad <= 1.0x torch; large, minigrad <= 1.1x hand-written numpy")
+    if args.quick:
+        print("  not checked in quick mode: the sizes are shrunk, so the ratios mean nothing")
+        return 0
     for line in verdicts:
         print(f"  {line}")
     if any(line.endswith("MISSED") for line in verdicts):

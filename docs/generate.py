@@ -1356,22 +1356,24 @@ class CliExample:
 
 CLI_EXAMPLES = (
     CliExample("bad_argument", "compare --depth 0", status=2, shows_errors=True),
+    CliExample("help", "compare --help"),
     CliExample("compare", "compare"),
+    CliExample("compare_subset", "compare --strategies naive,memoized --width 4 --depth 6"),
     CliExample("compare_refused", "compare --width 6 --depth 12"),
-    CliExample("compare_chain", "compare --graph chain --depth 5000"),
+    CliExample("compare_chain", "compare --graph chain --depth 20000"),
     CliExample("compare_tensor", "compare --graph residual --mode tensor --width 32 --depth 8"),
     CliExample("blowup", "blowup --max-depth 8 --width 3 --run-limit 20000"),
     CliExample("blowup_widths", "blowup --max-depth 5 --width 1,2,4"),
     CliExample("train", "train --epochs 20"),
     CliExample("train_callstack", "train --engine callstack --epochs 300 --sizes 2,16,2"),
     CliExample(
-        "train_banknote",
-        "train --dataset banknote-like --sizes 4,8,2 --strategy memoized --epochs 5",
+        "train_banknote", "train --dataset banknote --sizes 4,8,2 --strategy memoized --epochs 5"
     ),
     CliExample("train_plot", "train --epochs 20 --plot moons-plots", writes_files=True),
     CliExample("graph_reuse", "graph reuse --strategy naive"),
     CliExample("graph_expression", "graph 'tanh(a*b + a)' --values a=2,b=-3"),
     CliExample("graph_out", "graph reuse --out reuse.dot", writes_files=True),
+    CliExample("graph_bad", "graph 'a/(b-2)'", status=2, shows_errors=True),
     CliExample("bench", "bench --quick --only chain"),
 )
 

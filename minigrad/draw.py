@@ -9,7 +9,6 @@ text itself needs nothing.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -18,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.files import check_output_file, temporary_sibling, write_text_atomic
 from minigrad.value import Value
+
+LEGEND = (
+    "Arrows point along the data flow, from inputs to the output; "
+    "visit numbers count the backward walk's steps, which start at the output."
+)
+"""What every drawing says about its two directions: they are opposite."""
 
 
 def _fmt(x: Any) -> str:
@@ -50,8 +56,8 @@ def to_dot(output: Value, visits: Sequence[Any] = (), title: str = "") -> str:
     for position, node in enumerate(visits, start=1):
         order.setdefault(node, []).append(position)
     lines = ["digraph minigrad {", "  rankdir=LR;", '  node [shape=record, fontname="monospace"];']
-    if title:
-        lines.append(f'  label="{title}"; labelloc=t;')
+    heading = f"{title}\\n{LEGEND}" if title else LEGEND
+    lines.append(f'  label="{heading}"; labelloc=t;')
     for node in nodes:
         name = node.label or (node.op.name if node.op is not None else "leaf")
         if node.label and node.op is not None:
@@ -86,30 +92,7 @@ def check_output_path(path: str) -> str:
 
     .dot and .gv (its other common suffix) are DOT text; .svg, .png and .pdf are images.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix not in TEXT_SUFFIXES + IMAGE_SUFFIXES:
-        suffixes = ", ".join(TEXT_SUFFIXES + IMAGE_SUFFIXES)
-        raise ValueError(f"unsupported output {path!r}: use a name ending in {suffixes}")
-    return suffix
-
-
-def _temporary_sibling(path: Path) -> Path:
-    """A fresh name in the folder of `path`, so that a rename onto `path` is atomic."""
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"no folder {str(path.parent)!r} to write {path.name!r} in")
-    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: never half-written."""
-    target = Path(path)
-    temporary = _temporary_sibling(target)
-    try:
-        with open(temporary, "x", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    return check_output_file(path, TEXT_SUFFIXES + IMAGE_SUFFIXES)
 
 
 def render(dot: str, path: str) -> None:
@@ -135,7 +118,7 @@ def render(dot: str, path: str) -> None:
             "which was not found on PATH"
         )
     target = Path(path)
-    temporary = _temporary_sibling(target)
+    temporary = temporary_sibling(target)
     try:
         done = subprocess.run(
             [program, f"-T{suffix[1:]}", "-o", str(temporary)],

@@ -21,7 +21,12 @@ def fmt_number(x: Any) -> str:
     return str(x)
 
 
-PLACEHOLDERS = ("-", "", "not run")
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 vjp call', '2 vjp calls', '1,000 visits': the count with its noun in the right number."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+PLACEHOLDERS = ("-", "", "not run", "not traced")
 
 
 def _right_aligned(x: Any) -> bool:

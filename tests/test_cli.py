@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -427,7 +428,7 @@ def test_blowup_help_mentions_width_lists() -> None:
         ("spirals", "spirals: 450 samples, 3 classes; MLP [2, 16, 16, 3]; engine graph"),
         (
             "banknote-like",
-            "banknote-like: 1372 samples, 2 classes; MLP [4, 16, 16, 2]; engine graph",
+            "banknote-like: 1,372 samples, 2 classes; MLP [4, 16, 16, 2]; engine graph",
         ),
     ],
 )
@@ -445,7 +446,7 @@ def test_train_digits() -> None:
     result = run("train", "--dataset", "digits", "--epochs", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("digits: 1797 samples, 10 classes; MLP [64, 16, 16, 10]")
+    assert lines[0].startswith("digits: 1,797 samples, 10 classes; MLP [64, 16, 16, 10]")
     assert FINAL_LINE.match(lines[-1]), lines[-1]
 
 
@@ -532,3 +533,216 @@ def test_console_script_is_the_same_program() -> None:
     assert drawn.stdout == run("graph", "reuse", "--strategy", "naive").stdout
     bad = call("compare", "--depth", "0")
     assert bad.returncode == 2 and "positive integer" in bad.stderr
+
+
+# -- help: descriptions, examples, defaults, strategy names ---------------------------------------
+
+
+@pytest.mark.parametrize("command", ["compare", "blowup", "train", "graph", "bench"])
+def test_every_command_has_a_description_and_examples(command: str) -> None:
+    text = run(command, "--help").stdout
+    usage, _, rest = text.partition("\n\n")
+    description = rest.split("\n\n")[0]
+    assert usage.startswith(f"usage: minigrad {command}")
+    assert not description.startswith(("options:", "positional")) and len(description) > 80
+    examples = text.split("examples:\n")[1].splitlines()
+    assert len(examples) >= 2 and all(line.startswith(f"  minigrad {command}") for line in examples)
+
+
+def test_help_shows_defaults_and_the_registered_strategies() -> None:
+    from minigrad.cli import build_parser
+
+    compare = run("compare", "--help").stdout
+    assert "(default: 3)" in compare and "(default: dense)" in compare
+    assert "(default: True)" not in compare  # flags show no default
+    for name in mg.available_strategies():
+        assert name in compare and name in run("graph", "--help").stdout
+    blowup = run("blowup", "--help").stdout
+    assert "(default: 200000)" in blowup and "(default: 3)" in blowup
+
+    def mine(root, seed, *, trace=None):  # type: ignore[no-untyped-def]
+        return mg.backward.get_strategy("topological")(root, seed, trace=trace)
+
+    mg.register_strategy("my_walk", mine)
+    try:
+        parser = build_parser()
+        sub = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+        assert "my_walk" in sub["train"].format_help()
+        assert "my_walk" in sub["compare"].format_help()
+    finally:
+        mg.unregister_strategy("my_walk")
+
+
+# -- compare: a subset, deep chains, memory tracing ----------------------------------------------
+
+
+def test_compare_runs_the_strategies_asked_for_in_that_order() -> None:
+    result = run("compare", "--strategies", "tape,naive", "--depth", "3")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()[3:]]
+    assert names == ["tape", "naive"]
+
+
+def test_compare_unknown_strategy_in_the_list_is_a_usage_error() -> None:
+    result = run("compare", "--strategies", "naive,nope")
+    assert result.returncode == 2
+    assert "nope" in result.stderr and "topological" in result.stderr
+    assert result.stdout == ""
+
+
+def test_compare_on_a_deep_chain_is_quick_and_says_what_it_did_not_trace() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "minigrad", "compare", "--graph", "chain", "--depth", "20000"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = rows_of(result.stdout)
+    for name in ("naive", "memoized", "cycle_checked"):
+        assert rows[name][3] == "40,001" and rows[name][4:6] == ["not", "traced"]
+    assert rows["topological"][5] == "KiB"  # the iterative walk is still traced
+    assert "not traced for naive, memoized, cycle_checked" in result.stdout
+    assert "--no-memory" in result.stdout
+
+
+def test_compare_no_memory_drops_the_column() -> None:
+    result = run("compare", "--no-memory", "--depth", "3")
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[1].split()
+    assert header == ["strategy", "seconds", "vjp_calls", "nodes", "max_depth", "max|dg|"]
+    assert "KiB" not in result.stdout
+
+
+# -- bench --quick: seconds, and no verdicts -------------------------------------------------------
+
+
+def test_bench_quick_takes_seconds_and_judges_nothing() -> None:
+    started = time.perf_counter()
+    result = run("bench", "--quick", cwd=ROOT)
+    seconds = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("== bench_") == len(list((ROOT / "benchmarks").glob("bench_*.py")))
+    assert seconds < 60, f"bench --quick took {seconds:.0f} s"  # under 30 s on a quiet machine
+    verdicts = re.findall(r"^.*(?:: met|NOT met|MISSED|verdict: steady).*$", result.stdout, re.M)
+    assert verdicts == []
+    assert "not checked in quick mode" in result.stdout
+    assert "verdict: not judged in quick mode" in result.stdout
+    assert re.search(r"^\d+ benchmarks in \d+\.\d s$", result.stdout, re.M)
+
+
+# -- train: the real banknote data, sizes ----------------------------------------------------------
+
+
+def test_train_on_the_real_banknote_data() -> None:
+    result = run("train", "--dataset", "banknote", "--sizes", "4,8,2", "--epochs", "5")
+    assert result.returncode == 0, result.stderr
+    first, last = result.stdout.strip().splitlines()
+    assert first.startswith("banknote: 1,372 samples, 2 classes; MLP [4, 8, 2]")
+    assert float(last.split("accuracy ")[1].split(",")[0]) >= 0.95  # the real set is separable
+    fake = run("train", "--dataset", "banknote-like", "--sizes", "4,8,2", "--epochs", "5")
+    assert fake.stdout.splitlines()[-1] != last
+
+
+@pytest.mark.parametrize("sizes", ["4,-3,1", "2,0,2", "-2,16,2", "2,,2", "2"])
+def test_train_sizes_must_be_positive(sizes: str) -> None:
+    result = run("train", f"--sizes={sizes}")
+    assert result.returncode == 2
+    assert "argument --sizes" in result.stderr and "positive" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_train_sizes_with_hyphens_still_work() -> None:
+    result = run("train", "--sizes", "2-8-2", "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "MLP [2, 8, 2]" in result.stdout
+
+
+# -- graph: legend, --values, plurals, bad expressions ---------------------------------------------
+
+
+def test_graph_says_which_way_arrows_and_visits_run() -> None:
+    text = run("graph", "reuse", "--strategy", "naive").stdout
+    label = next(line for line in text.splitlines() if line.strip().startswith("label="))
+    assert "Arrows point along the data flow" in label
+    assert "visit numbers count the backward walk's steps, which start at the output" in label
+
+
+def test_graph_unknown_values_name_is_an_error() -> None:
+    result = run("graph", "a*b", "--values", "a=1,c=2")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "minigrad graph: error: --values names c, which the expression does not use "
+        "(its names: a, b)"
+    ]
+    demo = run("graph", "reuse", "--values", "a=2")
+    assert demo.returncode == 2 and "not to the demo 'reuse'" in demo.stderr
+
+
+def test_graph_counts_are_pluralised() -> None:
+    one = run("graph", "tanh(a)", "--strategy", "topological").stdout
+    assert "tanh(a) — topological: 1 vjp call, 2 visits" in one
+    two = run("graph", "reuse", "--strategy", "memoized").stdout
+    assert "2 vjp calls, 3 visits" in two
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("a/0", "division by zero in 'a/0' at a = 1"),
+        ("a/(b-2)", "division by zero in 'a/(b-2)' at a = 1, b = 2"),
+        ("exp(a*1000)", "'exp(a*1000)' is inf at a = 1"),
+        ("1e400*a", "the number '1e400' overflows"),
+        ("(-a)**0.5", "not a real number (nan)"),
+        ("log(a-1)", "'log(a-1)' is -inf"),
+        ("(" * 300 + "a" + ")" * 300, "too many nested parentheses"),
+        ("+".join(["a"] * 300), "299 operations (at most 200)"),
+        ("a" + " " * 2000, "too long to draw"),
+    ],
+)
+def test_graph_bad_expressions_exit_2_with_one_line(expression: str, message: str) -> None:
+    result = run("graph", expression)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minigrad graph: error: "), result.stderr
+    assert message in lines[0]
+    assert result.stdout == ""
+
+
+# -- output paths are checked before the work starts -----------------------------------------------
+
+
+def test_plot_into_a_folder_or_unknown_suffix_fails_before_the_work(tmp_path: Path) -> None:
+    for args in (
+        ["blowup", "--plot", str(tmp_path)],
+        ["blowup", "--plot", str(tmp_path / "b.jpeg")],
+        ["graph", "reuse", "--out", str(tmp_path)],
+    ):
+        result = run(*args)
+        assert result.returncode == 2, args
+        assert result.stdout == "" and "Traceback" not in result.stderr
+        assert "is a folder" in result.stderr or "unsupported output" in result.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for target in (blocker, blocker / "plots"):
+        result = run("train", "--epochs", "1", "--plot", str(target))
+        assert result.returncode == 2
+        assert "exists and is not a folder" in result.stderr and result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder no one writes")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["blowup", "--max-depth", "2", "--plot", "/proc/blowup.png"],
+        ["train", "--epochs", "1", "--plot", "/proc/plots"],
+        ["graph", "reuse", "--out", "/proc/reuse.dot"],
+    ],
+)
+def test_unwritable_outputs_fail_before_the_work(args: list[str]) -> None:
+    if args[0] != "graph":
+        pytest.importorskip("matplotlib")
+    result = run(*args)
+    assert result.returncode == 1
+    assert "not written" in result.stderr and "cannot write in '/proc'" in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
