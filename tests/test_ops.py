@@ -19,6 +19,7 @@ import pytest
 import minigrad as mg
 import minigrad.ops as mg_ops
 from minigrad.testing import gradcheck, gradgradcheck, numerical_grad
+from minigrad.value import apply
 
 STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 
@@ -329,6 +330,12 @@ def shape_cases() -> list[Case]:
         Case("index-then-matmul", lambda v: v[0] @ v[1:].T, values(m)),
     ]
     cases += [Case(f"getitem-{name}", lambda v, i=i: v[i], values(x)) for name, i in indexings]
+    # The two ops the gradients of getitem and of the reductions are made of (second order).
+    scatter = (np.array([0, 2, 0]), (4, 5), np.dtype(np.float64))
+    cases += [
+        Case("broadcast_to", lambda v: apply(mg_ops.BROADCAST_TO, v, saved=x.shape), values(x[0])),
+        Case("scatter", lambda v: apply(mg_ops.SCATTER, v, saved=scatter), values(m[:3])),
+    ]
     return cases
 
 

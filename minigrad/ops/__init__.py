@@ -10,7 +10,7 @@ from minigrad.ops.core import Grads, Op, Rule, RuleNode, unbroadcast
 from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
 from minigrad.ops.linalg import LINEAR, MATMUL
 from minigrad.ops.reduce import MAX, MEAN, SUM
-from minigrad.ops.shape import GETITEM, RESHAPE, TRANSPOSE
+from minigrad.ops.shape import BROADCAST_TO, GETITEM, RESHAPE, SCATTER, TRANSPOSE
 
 OPS: tuple[Op, ...] = (
     ADD,
@@ -34,12 +34,15 @@ OPS: tuple[Op, ...] = (
     RESHAPE,
     TRANSPOSE,
     GETITEM,
+    SCATTER,
+    BROADCAST_TO,
 )
 """Every op minigrad has, once (the op tests check that each one is covered; names may repeat:
 `POW`, a ** b with b a Value, and `POWER`, a ** n with n a number, are both "pow")."""
 
 __all__ = [
     "ADD",
+    "BROADCAST_TO",
     "DIV",
     "EXP",
     "GETITEM",
@@ -55,6 +58,7 @@ __all__ = [
     "POWER",
     "RELU",
     "RESHAPE",
+    "SCATTER",
     "SIGMOID",
     "SOFTPLUS",
     "SUB",
