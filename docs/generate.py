@@ -7,7 +7,9 @@
 
 Writes `docs/generated/*.md` (tables, examples with their real output), `docs/generated/bench_*.txt`
 (the stdout of each `benchmarks/bench_*.py`), `docs/generated/cli_*.md` (each `minigrad ...`
-command of the command-line guide with what it printed) and `docs/figures/*.png`. Every file is
+command of the command-line guide with what it printed), `docs/figures/*.png`, the pictures of
+the walks `docs/figures/walk_*.svg` and the step-through pages `docs/walks/*.html`
+(`--only walks` makes these two alone, in a second). Every file is
 written atomically (a temporary file, then a rename), so a run that fails half-way leaves the
 previous versions in place. The pages include these files with `--8<--` snippets; no number in
 the docs is typed by hand.
@@ -948,7 +950,7 @@ def blowup_table(points: list[SweepPoint], sizes: Sizes) -> str:
             fmt_int(p.naive_calls) if p.naive_calls is not None else "not run",
             fmt_int(p.linear_calls),
             f"{p.predicted / p.linear_calls:,.1f}{TIMES}",
-            "yes" if p.naive_calls is None or p.naive_calls == p.predicted else "**no**",
+            "-" if p.naive_calls is None else "yes" if p.naive_calls == p.predicted else "**no**",
         ]
         for p in points
     ]
@@ -970,7 +972,8 @@ def blowup_table(points: list[SweepPoint], sizes: Sizes) -> str:
         f"its prediction is at most {sizes.naive_run_cap:,} calls; the prediction is "
         "`minigrad.backward.naive.predict_calls`, the path count naive computes before walking. "
         "The linear strategies (`memoized`, `cycle_checked`, `topological`) make the same "
-        "number of calls, one per op node."
+        'number of calls, one per op node. A `-` under "prediction exact": naive was not '
+        "run, so there is no measurement to compare."
     )
 
 
@@ -1340,6 +1343,56 @@ def benchmarks(quick: bool, folder: Path) -> bool:
     return ok
 
 
+# -- pictures of the walks -------------------------------------------------------------------------
+
+WALK_EXAMPLES: dict[str, tuple[str, Callable[[], tuple[Value, list[Value]]]]] = {
+    "reuse": ("b = a + a; c = b + b", graphs.reuse_demo),
+    "dense": ("a dense net, 2 tanh units by 2 layers", lambda: graphs.dense_net(2, 2)),
+}
+"""The graphs every strategy page draws: micrograd issue 21's reuse example and a dense net."""
+
+
+def walk_figures(folder: Path) -> None:
+    """docs/figures/walk_<strategy>_<example>.svg: each graph after one backward pass, every
+    node labelled with its data, its gradient and the positions at which the walk visited it
+    (`backward(trace=True)`'s `stats.visits`). Drawn by `minigrad.svg`: no Graphviz needed."""
+    from minigrad.report import plural
+    from minigrad.svg import walk_figure
+
+    wanted = {f"walk_{s}_{e}.svg" for s in mg.available_strategies() for e in WALK_EXAMPLES}
+    remove_stale(folder, "walk_*.svg", wanted, "strategy or example")
+    for strategy in mg.available_strategies():
+        for example, (caption, build) in WALK_EXAMPLES.items():
+            output, _ = build()
+            stats = output.backward(strategy=strategy, trace=True)
+            calls = plural(stats.vjp_calls, "vjp call")
+            title = f"{strategy} on {caption}: {calls}, {plural(len(stats.visits), 'visit')}"
+            path = folder / f"walk_{strategy}_{example}.svg"
+            with atomic_path(path) as temporary:
+                temporary.write_text(walk_figure(output, stats.visits, title), encoding="utf-8")
+            log(f"wrote {shown(path)}")
+
+
+STEP_THROUGH_PAGES = {
+    "reuse": ("b = a + a; c = b + b (micrograd issue 21)", graphs.reuse_demo, "naive"),
+    "notebook": (
+        "the notebook's 2-2-2-2-1 sigmoid net",
+        lambda: (notebook_net()[0], []),
+        "memoized",
+    ),
+}
+"""docs/walks/<name>.html: the step-through pages the strategy overview links to."""
+
+
+def step_through_pages(folder: Path) -> None:
+    """Write each `STEP_THROUGH_PAGES` entry with `minigrad.html.step_through_page`."""
+    from minigrad.html import step_through_page
+
+    for name, (title, build, first) in STEP_THROUGH_PAGES.items():
+        output, _ = build()
+        write_text(folder / f"{name}.html", step_through_page(output, title, first))
+
+
 # -- the command line's examples -------------------------------------------------------------------
 
 
@@ -1505,10 +1558,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     alone.add_argument(
         "--only",
-        choices=["cli", "custom_strategy"],
+        choices=["cli", "custom_strategy", "walks"],
         help=(
             "run one step alone: cli = the `minigrad ...` examples of the command-line guide; "
-            "custom_strategy = the output of examples/custom_strategy.py (contributing guide)"
+            "custom_strategy = the output of examples/custom_strategy.py (contributing guide); "
+            "walks = the strategy pages' pictures and step-through pages (a few seconds)"
         ),
     )
     parser.add_argument(
@@ -1524,6 +1578,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ok = cli_examples(generated)
         log(f"done in {time.perf_counter() - START:.0f} s" + ("" if ok else " (see above)"))
         return 0 if ok else 1
+    if args.only == "walks":
+        walk_figures(figure_folder)
+        step_through_pages(docs / "walks")
+        log(f"done in {time.perf_counter() - START:.0f} s")
+        return 0
     if args.only == "custom_strategy":
         for name, text in custom_strategy_example().items():
             write_text(generated / name, text)
@@ -1557,6 +1616,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_text(generated / name, text)
     outputs.clear()
     figures(points, sizes, figure_folder)
+    walk_figures(figure_folder)
+    step_through_pages(docs / "walks")
 
     for name, text in callstack(sizes).items():
         write_text(generated / name, text)

@@ -49,6 +49,7 @@ from minigrad.files import (
     check_writable_file,
     write_text_atomic,
 )
+from minigrad.html import step_through_page
 from minigrad.nn import MLP
 from minigrad.optim import Adam
 from minigrad.plotting import have_matplotlib, plot_blowup, plot_training
@@ -355,10 +356,11 @@ def _values(text: str) -> dict[str, float]:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    if args.out is not None:
-        status = _cannot_write("graph", args.out, check_writable_file)
-        if status is not None:
-            return status
+    for path in (args.out, args.html):
+        if path is not None:
+            status = _cannot_write("graph", path, check_writable_file)
+            if status is not None:
+                return status
     if args.what in graphs.DEMOS:
         if args.values:
             print(
@@ -383,6 +385,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
     calls, visits = plural(stats.vjp_calls, "vjp call"), plural(len(stats.visits), "visit")
     title = f"{args.what} — {strategy}: {calls}, {visits}"
     dot = to_dot(out, stats.visits, title=title)
+    if args.html is not None:
+        status = _write_step_through(args, out, strategy)
+        if status or args.out is None:
+            return status
     if args.out is None:
         sys.stdout.write(dot)
         return 0
@@ -394,6 +400,21 @@ def cmd_graph(args: argparse.Namespace) -> int:
         print(f"minigrad graph: {args.out} not written: {error}", file=sys.stderr)
         return 1
     print(f"wrote {args.out} ({title})")
+    return 0
+
+
+def _write_step_through(args: argparse.Namespace, out: Value, strategy: str) -> int:
+    """graph --html: the page that steps through every strategy's walk of `out`."""
+    try:
+        page = step_through_page(out, args.what, strategy)
+        write_text_atomic(args.html, page)
+    except ValueError as error:
+        print(f"minigrad graph: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"minigrad graph: {args.html} not written: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.html} (step through the walks of {args.what}, {strategy} first)")
     return 0
 
 
@@ -602,7 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the positions at which the walk visited it. Arrows point along the data flow (inputs "
         "to output); the visit numbers run the other way, from the output.",
         "graph reuse --strategy naive", "graph 'tanh(a*b + a)' --values a=2,b=-3",
-        "graph reuse --out reuse.svg",
+        "graph reuse --out reuse.svg", "graph 'tanh(a*b + a)' --html walks.html",
     )  # fmt: skip
     p.add_argument(
         "what", metavar="EXPRESSION-OR-DEMO",
@@ -618,6 +639,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", type=_output_file(*TEXT_SUFFIXES, *IMAGE_SUFFIXES),
         help=".dot or .gv: DOT text; .svg, .png or .pdf: rendered by Graphviz's dot, or without "
         "it FILE's name with .dot, and a note on how to render it (default: DOT on stdout)",
+    )  # fmt: skip
+    p.add_argument(
+        "--html", metavar="FILE.html", type=_output_file(".html", ".htm"),
+        help="write a self-contained page that steps through every strategy's walk, one visit "
+        "at a time (nothing loaded from the network)",
     )  # fmt: skip
     p.set_defaults(run=cmd_graph)
 

@@ -27,7 +27,8 @@ LEGEND = (
 """What every drawing says about its two directions: they are opposite."""
 
 
-def _fmt(x: Any) -> str:
+def fmt_value(x: Any) -> str:
+    """A node's data or gradient, short: 4 significant digits, small arrays in full."""
     if isinstance(x, float):
         return f"{x:.4g}"
     array = np.asarray(x)
@@ -36,7 +37,8 @@ def _fmt(x: Any) -> str:
     return f"array{list(array.shape)}"
 
 
-def _all_nodes(output: Value) -> list[Value]:
+def graph_nodes(output: Value) -> list[Value]:
+    """Every node under `output` (constants included), output first, each once, by identity."""
     seen: dict[Value, None] = {}
     stack = [output]
     while stack:
@@ -48,27 +50,43 @@ def _all_nodes(output: Value) -> list[Value]:
     return list(seen)
 
 
-def to_dot(output: Value, visits: Sequence[Any] = (), title: str = "") -> str:
-    """The graph under `output` in DOT, nodes numbered by their positions in `visits`."""
-    nodes = _all_nodes(output)
-    ids = {node: f"n{i}" for i, node in enumerate(nodes)}
-    order: dict[Value, list[int]] = {}
+def node_title(node: Value) -> str:
+    """`label = op`, the label or the op alone, or "leaf" ("constant" if it needs no grad)."""
+    unnamed = "leaf" if node.requires_grad else "constant"
+    name = node.label or (node.op.name if node.op is not None else unnamed)
+    if node.label and node.op is not None:
+        name = f"{node.label} = {node.op.name}"
+    return name
+
+
+def visit_positions(visits: Sequence[Any]) -> dict[Any, list[int]]:
+    """Each visited node's positions (1-based) in `visits`."""
+    order: dict[Any, list[int]] = {}
     for position, node in enumerate(visits, start=1):
         order.setdefault(node, []).append(position)
+    return order
+
+
+def visits_text(positions: Sequence[int], most: int = 8) -> str:
+    """'visit 3,4,6,7 (x4)': the first `most` positions and the count when there are several."""
+    shown = ",".join(map(str, positions[:most])) + ("…" if len(positions) > most else "")
+    count = f" (x{len(positions)})" if len(positions) > 1 else ""
+    return f"visit {shown}{count}"
+
+
+def to_dot(output: Value, visits: Sequence[Any] = (), title: str = "") -> str:
+    """The graph under `output` in DOT, nodes numbered by their positions in `visits`."""
+    nodes = graph_nodes(output)
+    ids = {node: f"n{i}" for i, node in enumerate(nodes)}
+    order = visit_positions(visits)
     lines = ["digraph minigrad {", "  rankdir=LR;", '  node [shape=record, fontname="monospace"];']
     heading = f"{title}\\n{LEGEND}" if title else LEGEND
     lines.append(f'  label="{heading}"; labelloc=t;')
     for node in nodes:
-        name = node.label or (node.op.name if node.op is not None else "leaf")
-        if node.label and node.op is not None:
-            name = f"{node.label} = {node.op.name}"
-        grad = _fmt(node.grad) if node.has_grad else "-"
-        fields = [name, f"data {_fmt(node.data)}", f"grad {grad}"]
+        grad = fmt_value(node.grad) if node.has_grad else "-"
+        fields = [node_title(node), f"data {fmt_value(node.data)}", f"grad {grad}"]
         if node in order:
-            positions = order[node]
-            shown = ",".join(map(str, positions[:8])) + ("…" if len(positions) > 8 else "")
-            count = f" (x{len(positions)})" if len(positions) > 1 else ""
-            fields.append(f"visit {shown}{count}")
+            fields.append(visits_text(order[node]))
         label = " | ".join(f.replace("|", "/").replace("{", "(").replace("}", ")") for f in fields)
         style = "" if node.requires_grad else ", style=dashed"
         lines.append(f'  {ids[node]} [label="{{{label}}}"{style}];')

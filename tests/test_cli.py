@@ -746,3 +746,38 @@ def test_unwritable_outputs_fail_before_the_work(args: list[str]) -> None:
     assert "not written" in result.stderr and "cannot write in '/proc'" in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+# -- graph --html: the step-through page ---------------------------------------------------------
+
+
+def test_graph_html_writes_one_self_contained_page(tmp_path: Path) -> None:
+    target = tmp_path / "walks.html"
+    result = run("graph", "tanh(a*b + a)", "--values", "a=2,b=-3", "--html", str(target))
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout
+        == f"wrote {target} (step through the walks of tanh(a*b + a), topological first)\n"
+    )
+    page = target.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for name in mg.available_strategies():
+        assert f'<option value="{name}"' in page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walks.html"]  # no temporary left
+
+
+def test_graph_html_and_out_together(tmp_path: Path) -> None:
+    result = run("graph", "reuse", "--strategy", "naive", "--html", str(tmp_path / "r.html"),
+                 "--out", str(tmp_path / "r.dot"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.dot", "r.html"]
+    assert '"first":"naive"' in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["walks.txt", "walks"])
+def test_graph_html_needs_an_html_name(tmp_path: Path, name: str) -> None:
+    result = run("graph", "reuse", "--html", str(tmp_path / name))
+    assert result.returncode == 2
+    assert "unsupported output" in result.stderr and ".html" in result.stderr
+    assert list(tmp_path.iterdir()) == []
