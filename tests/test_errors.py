@@ -435,6 +435,51 @@ def test_set_max_calls_rejects_a_negative_cap() -> None:
         naive_module.set_max_calls(-1)
 
 
+@pytest.mark.usefixtures("restore_cap")
+@pytest.mark.parametrize(
+    ("cap", "expected"),
+    [(0, 0), (5, 5), (1e8, 100_000_000), (np.int64(7), 7), (np.float64(3.0), 3), (10**20, 10**20)],
+    ids=repr,
+)
+def test_set_max_calls_takes_whole_numbers(cap: Any, expected: int) -> None:
+    naive_module.set_max_calls(cap)
+    assert naive_module.get_max_calls() == expected
+    assert type(naive_module.get_max_calls()) is int
+
+
+@pytest.mark.usefixtures("restore_cap")
+@pytest.mark.parametrize(
+    ("cap", "kind"),
+    [
+        (float("nan"), ValueError),  # would turn the cap off: every comparison with NaN is False
+        (np.float64("nan"), ValueError),
+        (float("inf"), ValueError),
+        (float("-inf"), ValueError),
+        (-1, ValueError),
+        (2.5, ValueError),
+        (-0.5, ValueError),
+        ("10", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        (1j, TypeError),
+        ([10], TypeError),
+    ],
+    ids=repr,
+)
+def test_set_max_calls_refuses_anything_but_a_whole_number(cap: Any, kind: type) -> None:
+    naive_module.set_max_calls(123)
+    with pytest.raises(kind) as caught:
+        naive_module.set_max_calls(cap)
+    assert caught.type is kind
+    message = str(caught.value)
+    assert message.startswith("set_max_calls(n) needs n to be a whole number >= 0"), message
+    assert message.endswith(repr(cap)), message
+    assert naive_module.get_max_calls() == 123  # unchanged
+    _, y = doubling(8)  # 255 paths: refused under a cap of 123, as before
+    with pytest.raises(mg.PathExplosionError):
+        y.backward(strategy="naive")
+
+
 # -- bad input --------------------------------------------------------------------------------
 
 
@@ -821,6 +866,11 @@ print(naive.get_max_calls())
         ("lots", "MINIGRAD_NAIVE_MAX_CALLS='lots' is not a call cap"),
         ("-5", "MINIGRAD_NAIVE_MAX_CALLS='-5' is not a call cap"),
         ("2.5", "MINIGRAD_NAIVE_MAX_CALLS='2.5' is not a call cap"),
+        ("nan", "MINIGRAD_NAIVE_MAX_CALLS='nan' is not a call cap"),
+        ("inf", "MINIGRAD_NAIVE_MAX_CALLS='inf' is not a call cap"),
+        ("-inf", "MINIGRAD_NAIVE_MAX_CALLS='-inf' is not a call cap"),
+        ("1e400", "MINIGRAD_NAIVE_MAX_CALLS='1e400' is not a call cap"),
+        ("123456789012345678901", "123456789012345678901"),  # exact, not rounded by a float
     ],
 )
 def test_the_naive_cap_variable_is_checked_at_first_use(setting: str, first_use: str) -> None:

@@ -234,6 +234,8 @@ RAISERS: dict[str, Callable[[], object]] = {
     "unknown strategy": lambda: (mg.Value(1.0) * 2.0).backward(strategy="memoised"),
     "seed needed": lambda: mg.Value(np.ones(3)).exp().backward(),
     "set_max_calls": lambda: naive.set_max_calls(-1),
+    "set_max_calls: nan": lambda: naive.set_max_calls(float("nan")),
+    "set_max_calls: str": lambda: naive.set_max_calls("10"),  # type: ignore[arg-type]
     "linear shapes": lambda: mg.nn.Linear(3, 2)(np.ones((4, 5))),
     "bool data": lambda: mg.Value(True),
     "cross_entropy labels": lambda: F.cross_entropy(mg.Value(np.ones((2, 2))), np.array([0, 2])),

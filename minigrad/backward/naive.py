@@ -18,6 +18,8 @@ path's own gradient down, as here, is what makes plain recursion correct.)
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from typing import Any
 
@@ -29,29 +31,61 @@ DEFAULT_MAX_CALLS = 10_000_000
 _max_calls: int | None = None  # None: not set in code; the environment or the default decides
 
 
+_CAP_RULE = "a whole number >= 0 (e.g. 100000000 or 1e8)"
+
+
+def _whole_count(value: float) -> int | None:
+    """`value` as an int if it is a whole number >= 0 (1e8 is, 2.5, -1, NaN and inf are not)."""
+    if not (0 <= value < math.inf) or value != int(value):  # NaN fails the first test
+        return None
+    return int(value)
+
+
 def _cap_from_environment() -> int:
     """MINIGRAD_NAIVE_MAX_CALLS as a non-negative integer ("1e8" and "10_000_000" allowed)."""
     text = os.environ.get("MINIGRAD_NAIVE_MAX_CALLS", "").strip()
     if not text:
         return DEFAULT_MAX_CALLS
+    digits = text.replace("_", "")
+    cap: int | None
     try:
-        value = float(text.replace("_", ""))
+        cap = _whole_count(int(digits))  # exact, however many digits
     except ValueError:
-        value = -1.0
-    if not (0 <= value < float("inf")) or value != int(value):
+        try:
+            cap = _whole_count(float(digits))
+        except ValueError:
+            cap = None
+    if cap is None:
         raise SettingError(
-            f"MINIGRAD_NAIVE_MAX_CALLS={text!r} is not a call cap: set it to a whole number "
-            f">= 0 (e.g. 100000000 or 1e8), or unset it for the default {DEFAULT_MAX_CALLS:,}"
+            f"MINIGRAD_NAIVE_MAX_CALLS={text!r} is not a call cap: set it to {_CAP_RULE}, "
+            f"or unset it for the default {DEFAULT_MAX_CALLS:,}"
         )
-    return int(value)
+    return cap
 
 
-def set_max_calls(n: int) -> None:
-    """Set how many backward-rule calls `naive` accepts before refusing a graph."""
+def set_max_calls(n: float) -> None:
+    """Set how many backward-rule calls `naive` accepts before refusing a graph.
+
+    Args:
+        n: a whole number >= 0: an int, or a float with no fractional part such as 1e8.
+
+    Raises:
+        TypeError: `n` is not a real number (a string, None, a bool, ...).
+        ValueError: `n` is negative, has a fractional part, or is NaN or infinite.
+    """
     global _max_calls
-    if n < 0:
-        raise ValueError(f"the call cap must be >= 0, got {n}")
-    _max_calls = n
+    if isinstance(n, bool) or not isinstance(n, numbers.Real):
+        raise TypeError(f"set_max_calls(n) needs n to be {_CAP_RULE}, got {_shown(n)}")
+    cap = _whole_count(n)
+    if cap is None:
+        raise ValueError(f"set_max_calls(n) needs n to be {_CAP_RULE}, got {n!r}")
+    _max_calls = cap
+
+
+def _shown(value: object) -> str:
+    """A value's type and a bounded repr, for an error message."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def get_max_calls() -> int:
