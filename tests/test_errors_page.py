@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import io
 import os
 import pkgutil
 import re
@@ -295,9 +296,30 @@ def test_checkpoint_errors_quote_the_real_message_and_reasons(
         archive.writestr("readme.txt", "hello")
     with pytest.raises(mg.CheckpointError) as foreign:
         model.load("z.npz")
+    deeper = mg.nn.MLP([3, 4, 2], seed=0)  # four arrays, as on the page
+    deeper.save("d.npz")
+    raw = bytearray(Path("d.npz").read_bytes())
+    raw[raw.index(b"PK\x01\x02") + 32] ^= 0xFF  # the first entry's comment swallows the rest
+    Path("d.npz").write_bytes(bytes(raw))
+    with pytest.raises(mg.CheckpointError) as directory:
+        deeper.load("d.npz")
+    huge = {"descr": "<f8", "fortran_order": False, "shape": (1 << 20, 1 << 20)}
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, huge)
+    weights = deeper.state_dict()["0.weight"].tobytes()
+    with zipfile.ZipFile("h.npz", "w") as archive:  # '0.weight' claims 8 TiB, holds 96 bytes
+        archive.writestr("0.weight.npy", header.getvalue() + weights)
+    with pytest.raises(mg.CheckpointError) as crafted:
+        deeper.load("h.npz")
     page = normalize(PAGE)
     for error in (empty.value, foreign.value):
         assert f"`{error.reason}`" in page, error.reason
+    for error, prefix in (
+        (directory.value, "the archive is truncated or damaged ("),
+        (crafted.value, "array '0.weight' is damaged ("),
+    ):
+        inner = error.reason.removeprefix(prefix).removesuffix(")")
+        assert f"`{inner}`" in page, inner
     assert "Checkpoints are the .npz files that Module.save writes." in page
 
 

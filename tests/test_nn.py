@@ -6,8 +6,16 @@ Oracles: the tensor model (for scalar mode), torch (optional), float128 / hand-w
 
 from __future__ import annotations
 
+import contextlib
+import io
+import math
 import pickle
 import re
+import stat
+import struct
+import sys
+import threading
+import tracemalloc
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -657,6 +665,82 @@ def test_save_and_load_take_the_same_name_without_a_suffix(tmp_path: Path) -> No
         mg.nn.load(target, tmp_path / "other")
 
 
+def test_saves_from_several_threads_to_one_path_never_collide(tmp_path: Path) -> None:
+    """Four threads save their own model to one path, 25 times each, switching threads every
+    microsecond: no save fails, no temporary file is left, and the file is one whole checkpoint
+    (whichever save finished last)."""
+    path = tmp_path / "model.npz"
+    models = [mg.nn.MLP([3, 4, 2], seed=seed) for seed in range(4)]
+    barrier = threading.Barrier(len(models), timeout=30)
+    errors: list[BaseException] = []
+
+    def saver(model: mg.nn.MLP) -> None:
+        try:
+            barrier.wait()
+            for _ in range(25):
+                model.save(path)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=saver, args=(model,)) for model in models]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert [f.name for f in tmp_path.iterdir()] == ["model.npz"]
+    loaded = mg.nn.MLP([3, 4, 2], seed=9)
+    loaded.load(path)
+    states = [model.state_dict() for model in models]
+    assert any(
+        all(np.array_equal(loaded.state_dict()[k], state[k]) for k in state) for state in states
+    )
+
+
+@pytest.mark.parametrize(
+    "failure", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=repr
+)
+def test_a_save_that_fails_half_way_leaves_no_temporary_and_the_old_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    path = tmp_path / "model.npz"
+    mg.nn.MLP([3, 4, 2], seed=1).save(path)
+    saved = path.read_bytes()
+
+    def half_then_fail(file: Any, **arrays: Any) -> None:
+        with open(file, "wb") if isinstance(file, str) else contextlib.nullcontext(file) as out:
+            out.write(saved[: len(saved) // 2])  # half a checkpoint, then the disk fills up
+        raise failure
+
+    monkeypatch.setattr(np, "savez", half_then_fail)
+    with pytest.raises(type(failure)):
+        mg.nn.MLP([3, 4, 2], seed=2).save(path)
+    assert [f.name for f in tmp_path.iterdir()] == ["model.npz"]
+    assert path.read_bytes() == saved
+
+
+def test_a_save_onto_a_folder_fails_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "model.npz").mkdir()
+    with pytest.raises(OSError):
+        mg.nn.MLP([3, 4, 2], seed=1).save(tmp_path / "model.npz")
+    assert [f.name for f in tmp_path.iterdir()] == ["model.npz"]
+    assert (tmp_path / "model.npz").is_dir()
+
+
+def test_a_checkpoint_has_the_permissions_of_an_ordinary_new_file(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"")
+    path = tmp_path / "model.npz"
+    mg.nn.MLP([3, 4, 2], seed=1).save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+
+
 FIRED: list[str] = []
 
 
@@ -808,8 +892,9 @@ def test_a_file_that_is_not_a_checkpoint_is_named_and_refused(
 
 def test_no_single_byte_corruption_loads_wrong_values(tmp_path: Path) -> None:
     """Damage each byte of a checkpoint in turn, three ways: every load either fails with a
-    ValueError or KeyError and leaves the model as it was, or loads exactly the saved values
-    (bytes nobody reads, such as a time stamp). Nothing else escapes."""
+    CheckpointError (a corrupt file, never a state-dict mismatch) and leaves the model as it
+    was, or loads exactly the saved values (bytes nobody reads, such as a time stamp). Nothing
+    else escapes."""
     donor = mg.nn.MLP([3, 4, 2], seed=2)
     path = tmp_path / "damaged.npz"
     donor.save(path)
@@ -826,7 +911,7 @@ def test_no_single_byte_corruption_loads_wrong_values(tmp_path: Path) -> None:
                 file.flush()
                 try:
                     model.load(path)
-                except (ValueError, KeyError):
+                except mg.CheckpointError:
                     failures += 1
                     assert_same_state(model.state_dict(), before)
                 else:
@@ -835,6 +920,191 @@ def test_no_single_byte_corruption_loads_wrong_values(tmp_path: Path) -> None:
             file.seek(i)
             file.write(raw[i : i + 1])
     assert failures > len(raw)  # most damage is caught (about three in four flips)
+
+
+def test_a_checkpoint_of_another_model_is_a_mismatch_not_a_corrupt_file(tmp_path: Path) -> None:
+    model = mg.nn.MLP([3, 4, 2], seed=1)
+    before = model.state_dict()
+    wider, deeper = tmp_path / "wider.npz", tmp_path / "deeper.npz"
+    mg.nn.MLP([3, 400, 2], seed=2).save(wider)  # larger than the model's parameters: not read
+    mg.nn.MLP([3, 4, 4, 2], seed=2).save(deeper)
+    with pytest.raises(ValueError) as caught:
+        model.load(wider)
+    assert caught.type is ValueError
+    assert str(caught.value) == (
+        "state dict entry '0.weight' has shape (400, 3), the model expects (4, 3)"
+    )
+    with pytest.raises(KeyError, match=re.escape("missing [], unexpected ['4.weight', '4.bias']")):
+        model.load(deeper)
+    assert_same_state(model.state_dict(), before)
+
+
+def _npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
+    """An .npy header (magic, version 1.0, the padded dictionary) for an array of `shape`."""
+    buffer = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+def _rewrite_member(good: Path, path: Path, key: str, content: bytes, method: int) -> None:
+    """A copy of checkpoint `good` whose member `key` holds `content`, with valid CRCs."""
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w") as archive:
+        for info in source.infolist():
+            data = content if info.filename == f"{key}.npy" else source.read(info)
+            archive.writestr(info.filename, data, compress_type=method)
+
+
+@contextmanager
+def peak_allocation() -> Iterator[list[int]]:
+    """The peak of memory allocated inside the block (tracemalloc sees numpy's and zlib's)."""
+    peak: list[int] = []
+    tracemalloc.start()
+    try:
+        yield peak
+    finally:
+        peak.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    ("shape", "descr"),
+    [((1 << 20, 1 << 20), "<f8"), ((4096, 4096), "<f8"), ((4, 3), "<f8"), ((96,), "|u1")],
+    ids=["8 TiB", "128 MiB", "the model's shape", "the model's size in bytes"],
+)
+def test_a_member_whose_header_claims_another_size_is_refused_before_allocating(
+    tmp_path: Path, shape: tuple[int, ...], descr: str
+) -> None:
+    """The header of '0.weight' is replaced; its data (the real 4x3 float64 weights) stay. A
+    header announcing more data than the member holds is a damaged file, refused before
+    anything of the announced size is allocated; one announcing exactly the data it holds is
+    read (and then fits the model or not)."""
+    good, path = tmp_path / "good.npz", tmp_path / "crafted.npz"
+    donor = mg.nn.MLP([3, 4, 2], seed=2)
+    donor.save(good)
+    weights = donor.state_dict()["0.weight"].tobytes()
+    _rewrite_member(good, path, "0.weight", _npy_header(shape, descr) + weights, zipfile.ZIP_STORED)
+    model = mg.nn.MLP([3, 4, 2], seed=1)
+    before = model.state_dict()
+    claimed = math.prod(shape) * np.dtype(descr).itemsize
+    with peak_allocation() as peak:
+        if claimed == len(weights) and shape == (4, 3):
+            model.load(path)  # a well-formed member: loads
+        else:
+            with pytest.raises((mg.CheckpointError, ValueError)) as caught:
+                model.load(path)
+    assert peak[0] < 1 << 20  # nothing near the claimed size was ever allocated
+    if claimed == len(weights) and shape == (4, 3):
+        assert_same_state(model.state_dict(), donor.state_dict())
+        return
+    message = str(caught.value)
+    assert_same_state(model.state_dict(), before)
+    if claimed == len(weights):  # consistent, but not a (4, 3) float array: a mismatch
+        assert caught.type is ValueError and "'0.weight' has shape (96,)" in message
+    else:
+        assert caught.type is mg.CheckpointError, message
+        assert "array '0.weight' is damaged (its header describes" in message
+        assert f"{claimed:,} bytes of data" in message and "but it holds 96" in message
+
+
+def _zeros_member(archive: zipfile.ZipFile, name: str, header: bytes, zeros: int) -> None:
+    """A deflated member: `header`, then `zeros` zero bytes, written in pieces."""
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(info, "w", force_zip64=True) as member:
+        member.write(header)
+        piece = bytes(1 << 20)
+        for start in range(0, zeros, len(piece)):
+            member.write(piece[: zeros - start])
+
+
+@pytest.mark.parametrize("honest", [True, False], ids=["header says 64 MiB", "header says 96 B"])
+def test_a_compressed_member_that_inflates_far_beyond_the_model_is_refused_unread(
+    tmp_path: Path, honest: bool
+) -> None:
+    """A deflated '0.weight' that inflates to 64 MiB (from well under one): refused without
+    inflating it, whether its header says so (a mismatch: too large for the parameter) or
+    claims the model's (4, 3) (a damaged file: the member holds far more than announced)."""
+    good, path = tmp_path / "good.npz", tmp_path / "bomb.npz"
+    mg.nn.MLP([3, 4, 2], seed=2).save(good)
+    zeros = 64 << 20
+    header = _npy_header((zeros // 8,) if honest else (4, 3))
+    with (
+        zipfile.ZipFile(good) as source,
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for info in source.infolist():
+            if info.filename == "0.weight.npy":
+                _zeros_member(archive, info.filename, header, zeros)
+            else:
+                archive.writestr(info.filename, source.read(info))
+    assert path.stat().st_size < 2 << 20
+    model = mg.nn.MLP([3, 4, 2], seed=1)
+    before = model.state_dict()
+    with peak_allocation() as peak, pytest.raises(ValueError) as caught:
+        model.load(path)
+    assert peak[0] < 1 << 20  # the 64 MiB were never inflated
+    message = str(caught.value)
+    if honest:
+        assert caught.type is ValueError
+        assert message == (
+            f"state dict entry '0.weight' has shape ({zeros // 8},), the model expects (4, 3)"
+        )
+    else:
+        assert caught.type is mg.CheckpointError
+        assert f"describes 96 bytes of data ((4, 3), float64), but it holds {zeros:,}" in message
+    assert_same_state(model.state_dict(), before)
+
+
+def _directory_entry(raw: bytes, member: str) -> int:
+    """Where `member`'s entry in the zip's central directory starts."""
+    entry = raw.index(b"PK\x01\x02")
+    while raw[entry + 46 : entry + 46 + len(member)] != member.encode():
+        entry = raw.index(b"PK\x01\x02", entry + 4)
+    return entry
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED], ids=str)
+def test_a_zip_entry_that_claims_more_data_than_the_file_can_hold_is_damaged(
+    tmp_path: Path, method: int
+) -> None:
+    """The sizes of '0.weight' in the zip directory patched to 2 GiB, and its .npy header to
+    match them: stored, its data would end far past the end of the file; deflated, they would
+    have to inflate more than deflate can. Refused before reading or allocating anything."""
+    good, path = tmp_path / "good.npz", tmp_path / "patched.npz"
+    donor = mg.nn.MLP([3, 4, 2], seed=2)
+    donor.save(good)
+    weights = donor.state_dict()["0.weight"].tobytes()
+    new_header = _npy_header((1 << 31,), "|u1")
+    assert len(new_header) == len(_npy_header((4, 3)))
+    _rewrite_member(good, path, "0.weight", new_header + weights, method)
+    raw = bytearray(path.read_bytes())
+    entry = _directory_entry(raw, "0.weight.npy")
+    claimed = len(new_header) + (1 << 31)
+    if method == zipfile.ZIP_STORED:  # compressed and uncompressed size
+        struct.pack_into("<II", raw, entry + 20, claimed, claimed)
+    else:
+        struct.pack_into("<I", raw, entry + 24, claimed)  # uncompressed size only
+    path.write_bytes(bytes(raw))
+    model = mg.nn.MLP([3, 4, 2], seed=1)
+    before = model.state_dict()
+    with peak_allocation() as peak, pytest.raises(mg.CheckpointError) as caught:
+        model.load(path)
+    assert peak[0] < 1 << 20
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("0.weight.npy")
+    if method == zipfile.ZIP_STORED:
+        reason = (
+            f"array '0.weight' is damaged (its data would end {info.header_offset + claimed:,} "
+            f"bytes into a file of {len(raw):,})"
+        )
+    else:
+        reason = (
+            f"array '0.weight' is damaged (it claims to inflate {info.compress_size:,} bytes "
+            f"into {claimed:,}, more than deflate can)"
+        )
+    assert caught.value.reason == reason
+    assert_same_state(model.state_dict(), before)
 
 
 def test_loading_a_missing_file_raises_file_not_found(tmp_path: Path) -> None:
