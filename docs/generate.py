@@ -212,6 +212,26 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Seque
     return "\n".join(lines)
 
 
+def split_by_first_column(table: str) -> str:
+    """A Markdown table as one smaller table per value of its first column, each under that value
+    in bold: a 40-row table of 9 columns becomes narrow tables that fit the page."""
+    header, rule, *rows = table.splitlines()
+
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+    def line(values: list[str]) -> str:
+        return "| " + " | ".join(values) + " |"
+
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        first, *rest = cells(row)
+        groups.setdefault(first, []).append(line(rest))
+    head, marks = line(cells(header)[1:]), line(cells(rule)[1:])
+    return "\n\n".join(f"**{name}**\n\n{head}\n{marks}\n" + "\n".join(body)
+                       for name, body in groups.items())  # fmt: skip
+
+
 def graph_name(kind: str, width: int, depth: int, mode: str) -> str:
     """'dense 3x6, scalar' (with a multiplication sign) or 'chain of 10,000, scalar'."""
     if kind == "chain":
@@ -900,7 +920,7 @@ def tradeoffs(sizes: Sizes, chains: list[ChainResult]) -> dict[str, str]:
         f"`width{TIMES}depth` (`minigrad.graphs`)."
     )
     return {
-        "tradeoffs.md": f"{table}\n\n{legend}",
+        "tradeoffs.md": f"{split_by_first_column(table)}\n\n{legend}",
         "tradeoffs_summary.md": "\n".join(summary),
     }
 
@@ -1316,6 +1336,147 @@ def remove_stale(folder: Path, pattern: str, wanted: set[str], source: str) -> N
             log(f"removed {shown(stale)} (its {source} is gone)")
 
 
+RATIO_HEADER = re.compile(r"ratio|/|\bvs\b|\bx\b", re.I)
+
+
+def _columns(rule: str) -> list[tuple[int, int]]:
+    """The (start, end) of each column of a plain-text table, from its line of dashes."""
+    return [(m.start(), m.end()) for m in re.finditer(r"-+", rule)]
+
+
+def _cut(line: str, spans: list[tuple[int, int]]) -> list[str]:
+    """A row's cells: each column's characters, the last one running to the end of the line."""
+    cells = []
+    for k, (start, end) in enumerate(spans):
+        stop = spans[k + 1][0] if k + 1 < len(spans) else len(line)
+        begin = spans[k - 1][1] if k else 0
+        cells.append(line[begin:stop].strip() if k else line[:stop].strip())
+        del start, end
+    return cells
+
+
+def _numeric(cell: str) -> bool:
+    return bool(re.match(r"^[-+]?[\d.,]+(e[-+]?\d+)?\s*(%|x|\u00d7|\w?s|KiB|MiB|B)?$", cell))
+
+
+def text_to_markdown(text: str) -> str:
+    """A benchmark script's plain-text output as Markdown: each table a rendered table, with its
+    ratio columns moved right after the columns that name the row; the header (machine and
+    settings) folded into a details block; the other lines as paragraphs."""
+    lines = text.rstrip("\n").splitlines()
+    out: list[str] = []
+    header: list[str] = []
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        if k == 0 and line.startswith("== "):
+            out.append(f"**{line.strip('= ').strip()}**")
+            k += 1
+            while k < len(lines) and re.match(r"^\w[\w ]*:\s", lines[k]):
+                header.append(lines[k])
+                k += 1
+            body = "\n".join(header)
+            out.append(f"<details><summary>machine and settings</summary>\n\n```text\n{body}\n"
+                       "```\n\n</details>")  # fmt: skip
+            continue
+        if k + 1 < len(lines) and re.fullmatch(r"-+( +-+)*", lines[k + 1].strip() or "x"):
+            spans = _columns(lines[k + 1])
+            heads = _cut(line, spans)
+            rows = []
+            k += 2
+            while k < len(lines) and lines[k].strip():
+                rows.append(_cut(lines[k], spans))
+                k += 1
+            # the ratios go first, after the columns that name the row (a header used twice,
+            # like the size sweep's two "ratio" columns, keeps its place beside what it divides)
+            ratios = [
+                i for i, h in enumerate(heads) if RATIO_HEADER.search(h) and heads.count(h) == 1
+            ]
+            texts = [i for i in range(len(heads)) if not all(_numeric(r[i]) for r in rows if r[i])]
+            named = 1 + max((i for i in texts if ratios and i < ratios[0]), default=-1)
+            ratios = [i for i in ratios if i >= named]
+            order = [
+                *range(named),
+                *ratios,
+                *(i for i in range(named, len(heads)) if i not in ratios),
+            ]
+            right = [bool(rows) and all(_numeric(r[i]) or not r[i] for r in rows) for i in order]
+            out.append(
+                md_table([heads[i] for i in order], [[r[i] for i in order] for r in rows], right)
+            )
+            continue
+        if line.strip():
+            paragraph = [line.strip()]
+            k += 1
+            while (
+                k < len(lines)
+                and lines[k].strip()
+                and not (
+                    k + 1 < len(lines) and re.fullmatch(r"-+( +-+)*", lines[k + 1].strip() or "x")
+                )
+            ):
+                item = lines[k].startswith("  ")  # a verdict under its heading line: a list
+                paragraph.append(("- " if item else "") + lines[k].strip())
+                k += 1
+            if len(paragraph) > 1 and paragraph[1].startswith("- "):
+                paragraph[0] += "\n"
+            out.append("\n".join(paragraph))
+            continue
+        k += 1
+    return "\n\n".join(out)
+
+
+def benchmark_pages(folder: Path, figure_folder: Path) -> None:
+    """docs/generated/bench_<name>.md from each bench_<name>.txt (what the benchmarks page shows),
+    and the figure of time per node against graph size from bench_strategies.txt."""
+    texts = sorted(folder.glob("bench_*.txt"))
+    remove_stale(folder, "bench_*.md", {f"{t.stem}.md" for t in texts}, "benchmark output")
+    for text in texts:
+        write_text(folder / f"{text.stem}.md", text_to_markdown(text.read_text(encoding="utf-8")))
+    strategies = folder / "bench_strategies.txt"
+    if strategies.is_file():
+        time_per_node_figure(strategies.read_text(encoding="utf-8"), figure_folder)
+
+
+UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def time_per_node_figure(text: str, folder: Path) -> None:
+    """bench_time_per_node.png: bench_strategies.py's first table, as seconds of backward per
+    graph node against the number of nodes, log-log, one line per strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = text.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("width "))
+    spans = _columns(lines[start + 1])
+    heads = _cut(lines[start], spans)
+    points: dict[str, list[tuple[int, float]]] = {}
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        row = dict(zip(heads, _cut(line, spans), strict=True))
+        match = re.fullmatch(r"([\d.]+) (\w+)", row["seconds"])
+        if match is None:  # naive refused: no time
+            continue
+        nodes = int(row["graph nodes"].replace(",", ""))
+        seconds = float(match.group(1)) * UNITS[match.group(2)]
+        points.setdefault(row["strategy"], []).append((nodes, seconds / nodes))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for strategy, xy in points.items():
+        xy.sort()
+        ax.loglog([x for x, _ in xy], [y * 1e6 for _, y in xy], marker="o", label=strategy)
+    ax.set_xlabel("graph nodes (dense scalar nets of several widths and depths)")
+    ax.set_ylabel("backward time per node (µs, median)")
+    ax.set_title("Time per node against graph size (bench_strategies.py)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    save_figure(fig, folder / "bench_time_per_node.png")
+    plt.close(fig)
+
+
 def benchmarks(quick: bool, folder: Path) -> bool:
     """Run each benchmarks/bench_*.py; write its stdout to bench_<name>.txt. True if all passed."""
     scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
@@ -1558,11 +1719,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     alone.add_argument(
         "--only",
-        choices=["cli", "custom_strategy", "walks"],
+        choices=["cli", "custom_strategy", "walks", "bench_pages"],
         help=(
             "run one step alone: cli = the `minigrad ...` examples of the command-line guide; "
             "custom_strategy = the output of examples/custom_strategy.py (contributing guide); "
-            "walks = the strategy pages' pictures and step-through pages (a few seconds)"
+            "walks = the strategy pages' pictures and step-through pages (a few seconds); "
+            "bench_pages = the benchmarks page's tables and figure from the bench_*.txt files "
+            "(no benchmark is run)"
         ),
     )
     parser.add_argument(
@@ -1578,6 +1741,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ok = cli_examples(generated)
         log(f"done in {time.perf_counter() - START:.0f} s" + ("" if ok else " (see above)"))
         return 0 if ok else 1
+    if args.only == "bench_pages":
+        benchmark_pages(generated, figure_folder)
+        log(f"done in {time.perf_counter() - START:.0f} s")
+        return 0
     if args.only == "walks":
         walk_figures(figure_folder)
         step_through_pages(docs / "walks")
@@ -1628,6 +1795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_benchmarks:
         benchmarks_ok = benchmarks(args.quick, generated)
         timings["the benchmark scripts"] = time.perf_counter() - START - measured
+    benchmark_pages(generated, figure_folder)
 
     started = time.perf_counter()
     cli_ok = cli_examples(generated)
