@@ -1554,6 +1554,61 @@ def step_through_pages(folder: Path) -> None:
         write_text(folder / f"{name}.html", step_through_page(output, title, first))
 
 
+# -- the notebook ----------------------------------------------------------------------------------
+
+NOTEBOOK = ROOT / "examples" / "notebooks" / "walks.ipynb"
+
+
+def run_notebook(cells: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Execute the code cells in order in one namespace, as a kernel would; each code cell's
+    outputs in the notebook format: what it printed, and its last expression's picture (SVG) or
+    text. Raises what a cell raises."""
+    import io
+
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    outputs: list[list[dict[str, Any]]] = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            outputs.append([])
+            continue
+        tree = ast.parse("".join(cell["source"]))
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(tree, "<cell>", "exec"), namespace)
+            value = (
+                eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+                if last
+                else None
+            )
+        cell_outputs: list[dict[str, Any]] = []
+        if printed.getvalue():
+            text = printed.getvalue().splitlines(keepends=True)
+            cell_outputs.append({"name": "stdout", "output_type": "stream", "text": text})
+        if value is not None:
+            data: dict[str, Any] = {"text/plain": [repr(value)[:80]]}
+            if hasattr(value, "_repr_svg_"):
+                data["image/svg+xml"] = value._repr_svg_().splitlines(keepends=True)
+            cell_outputs.append({"data": data, "metadata": {}, "output_type": "display_data"})
+        outputs.append(cell_outputs)
+    return outputs
+
+
+def notebook() -> None:
+    """Execute examples/notebooks/walks.ipynb and store its outputs in it (so a reader sees them
+    without running it); tests/test_docs_notebook.py executes it again and compares."""
+    import json
+
+    log(f"notebook: {shown(NOTEBOOK)}")
+    book = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    number = 0
+    for cell, outputs in zip(book["cells"], run_notebook(book["cells"]), strict=True):
+        if cell["cell_type"] == "code":
+            number += 1
+            cell["outputs"], cell["execution_count"] = outputs, number
+    write_text(NOTEBOOK, json.dumps(book, indent=1, ensure_ascii=False))
+
+
 # -- the command line's examples -------------------------------------------------------------------
 
 
@@ -1719,13 +1774,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     alone.add_argument(
         "--only",
-        choices=["cli", "custom_strategy", "walks", "bench_pages"],
+        choices=["cli", "custom_strategy", "walks", "bench_pages", "notebook"],
         help=(
             "run one step alone: cli = the `minigrad ...` examples of the command-line guide; "
             "custom_strategy = the output of examples/custom_strategy.py (contributing guide); "
             "walks = the strategy pages' pictures and step-through pages (a few seconds); "
             "bench_pages = the benchmarks page's tables and figure from the bench_*.txt files "
-            "(no benchmark is run)"
+            "(no benchmark is run); notebook = run examples/notebooks/walks.ipynb and store "
+            "its outputs"
         ),
     )
     parser.add_argument(
@@ -1741,6 +1797,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ok = cli_examples(generated)
         log(f"done in {time.perf_counter() - START:.0f} s" + ("" if ok else " (see above)"))
         return 0 if ok else 1
+    if args.only == "notebook":
+        notebook()
+        return 0
     if args.only == "bench_pages":
         benchmark_pages(generated, figure_folder)
         log(f"done in {time.perf_counter() - START:.0f} s")
@@ -1785,6 +1844,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures(points, sizes, figure_folder)
     walk_figures(figure_folder)
     step_through_pages(docs / "walks")
+    notebook()
 
     for name, text in callstack(sizes).items():
         write_text(generated / name, text)

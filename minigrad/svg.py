@@ -10,12 +10,15 @@ output. `layout` places the nodes, `render_svg` draws them; the step-through pag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from minigrad.backward import gradient_map
 from minigrad.draw import LEGEND, fmt_value, graph_nodes, node_title, visit_positions, visits_text
+from minigrad.files import write_text_atomic
+from minigrad.report import plural
 from minigrad.value import Value
 
 CHAR = 7.4  # width of one character of the 12 px monospace font, in px
@@ -212,9 +215,45 @@ def render_svg(
     return "\n".join(parts) + "\n"
 
 
-def walk_figure(output: Value, visits: Sequence[Any], title: str) -> str:
-    """An SVG of the graph under `output` (gradients committed), numbered by `visits`."""
+def walk_figure(
+    output: Value, visits: Sequence[Any], title: str, grads: Mapping[Any, Any] | None = None
+) -> str:
+    """An SVG of the graph under `output`, numbered by `visits`; each node's gradient from
+    `grads` (a gradient map), or by default its committed `.grad`."""
     order = visit_positions(visits)
     nodes = graph_nodes(output)
-    drawn = layout(output, [node_lines(node, order.get(node, ())) for node in nodes])
+
+    def grad(node: Value) -> str | None:
+        if grads is None:
+            return None
+        return fmt_value(grads[node]) if node in grads else "-"
+
+    drawn = layout(output, [node_lines(n, order.get(n, ()), grad(n)) for n in nodes])
     return render_svg(drawn, title)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """SVG text that Jupyter (and anything else that knows `_repr_svg_`) displays as a picture."""
+
+    svg: str = field(repr=False)
+    title: str = ""
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def save(self, path: str) -> None:
+        """Write the SVG to `path` (whole or not at all)."""
+        write_text_atomic(path, self.svg)
+
+
+def draw(output: Value, strategy: str | None = None) -> Drawing:
+    """The graph under `output` after one backward pass of `strategy` (None: the default),
+    each node labelled with its data, gradient and visits; no `.grad` is written.
+
+    In a notebook, `draw(loss, "naive")` as the last line of a cell shows the picture.
+    """
+    grads, stats = gradient_map(output, None, strategy, trace=True)
+    calls, visits = plural(stats.vjp_calls, "vjp call"), plural(len(stats.visits), "visit")
+    title = f"{stats.strategy}: {calls}, {visits}"
+    return Drawing(walk_figure(output, stats.visits, title, grads), title)
