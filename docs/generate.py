@@ -1551,7 +1551,8 @@ def step_through_pages(folder: Path) -> None:
 
     for name, (title, build, first) in STEP_THROUGH_PAGES.items():
         output, _ = build()
-        write_text(folder / f"{name}.html", step_through_page(output, title, first))
+        page = step_through_page(output, title, first, engine="minigrad")  # the same anywhere
+        write_text(folder / f"{name}.html", page)
 
 
 # -- the notebook ----------------------------------------------------------------------------------

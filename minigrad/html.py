@@ -1,14 +1,14 @@
 """A self-contained web page that steps through each strategy's backward walk, one visit at a time.
 
 `step_through_page(output, title)` records every registered strategy's walk on the graph under
-`output` (`minigrad.walks`), lays the graph out (`minigrad.svg`, minigrad's own layered layout,
-so no Graphviz is needed) and writes one HTML page: the SVG inline, the walks as JSON inline, and
-a small inline script. Nothing is loaded from the network. The reader picks a strategy and steps
-with buttons, a slider or the keyboard (arrows, Home, End, space to play); the page highlights
-the node visited, shows every node's gradient so far and its visits so far, counts the rule
-calls, and says what the walk is doing: the path being pushed (`naive`), the memo filling and the
-nodes in progress (`memoized`, `cycle_checked`), the order (`topological`, `tape`). The address's
-`#strategy=NAME&step=K` opens a given step (K may be `last`).
+`output` (`minigrad.walks`), lays the graph out (`minigrad.svg`: with Graphviz's `dot` when it is
+installed, else with minigrad's own layered layout, saying which) and writes one HTML page: the SVG
+inline, the walks as JSON inline, and a small inline script. Nothing is loaded from the network. The
+reader picks a strategy and steps with buttons, a slider or the keyboard (arrows, Home, End, space
+to play); the page highlights the node visited, shows every node's gradient so far and its visits so
+far, counts the rule calls, and says what the walk is doing: the path being pushed (`naive`), the
+memo filling and the nodes in progress (`memoized`, `cycle_checked`), the order (`topological`,
+`tape`). The address's `#strategy=NAME&step=K` opens a given step (K may be `last`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from minigrad.backward import available_strategies, get_default_strategy
 from minigrad.draw import LEGEND, fmt_value, node_title, visit_positions, visits_text
 from minigrad.errors import MinigradError
-from minigrad.svg import STYLE, layout, render_svg
+from minigrad.svg import LAYOUTS, STYLE, layout, render_svg
 from minigrad.value import Value
 from minigrad.walks import Walk, record_walk
 
@@ -99,13 +99,17 @@ def _widest_lines(walks: Sequence[Walk]) -> list[list[str]]:
     ]  # fmt: skip
 
 
-def step_through_page(output: Value, title: str, strategy: str | None = None) -> str:
+def step_through_page(
+    output: Value, title: str, strategy: str | None = None, engine: str = "auto"
+) -> str:
     """The HTML page stepping through every registered strategy's walk on `output`'s graph.
 
     Args:
         output: The graph's output (a one-element Value that requires a gradient).
         title: What the page is about, e.g. the expression.
         strategy: The walk shown first; None for the default strategy.
+        engine: The layout (`minigrad.svg.layout`): "auto" uses Graphviz's dot when it is
+            installed, else minigrad's own; the page says which.
 
     Raises:
         ValueError: If no strategy could walk the graph.
@@ -116,7 +120,7 @@ def step_through_page(output: Value, title: str, strategy: str | None = None) ->
     names = [w.strategy for w in walks]
     wanted = [strategy, get_default_strategy(), names[0]]
     first = next(name for name in wanted if name in names)
-    drawn = layout(output, _widest_lines(walks))
+    drawn = layout(output, _widest_lines(walks), engine)
     svg = render_svg(drawn, "", ids=True, standalone=False, style=STYLE + GRAPH_STYLE)
     data = page_data(walks)
     data["first"] = first
@@ -129,6 +133,7 @@ def step_through_page(output: Value, title: str, strategy: str | None = None) ->
     return PAGE.format(
         title=escape(title),
         legend=escape(LEGEND),
+        engine=escape(LAYOUTS[drawn.engine]),
         options=options,
         svg=svg,
         skipped=escape(note),
@@ -179,7 +184,7 @@ PAGE = """<!DOCTYPE html>
 </head>
 <body>
 <h1>Stepping through the backward walks of <code>{title}</code></h1>
-<p class="small">{legend} Layout: minigrad's own layered layout (inputs left, output right).
+<p class="small">{legend} Layout: {engine} (inputs left, output right).
 <span class="swatch" style="background:#ffd9b3"></span>the node visited
 <span class="swatch" style="background:#fff3c4"></span>the path pushed (naive) or the nodes in
 progress (memoized, cycle_checked)

@@ -10,6 +10,8 @@ output. `layout` places the nodes, `render_svg` draws them; the step-through pag
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -42,13 +44,15 @@ class Box:
 
 @dataclass
 class Layout:
-    """A drawing's nodes (output first), their boxes, the canvas size, and each box's lines."""
+    """A drawing's nodes (output first), their boxes, the canvas size, each box's lines, and the
+    layout engine that placed them."""
 
     nodes: list[Value]
     boxes: list[Box]
     lines: list[list[str]]
     width: float
     height: float
+    engine: str = "minigrad"  # what placed the nodes: a key of LAYOUTS
 
 
 def legend_lines() -> list[str]:
@@ -94,13 +98,38 @@ def _ranks(nodes: list[Value]) -> list[int]:
     return rank
 
 
-def layout(output: Value, line_sets: Sequence[Sequence[str]] | None = None) -> Layout:
+LAYOUTS = {
+    "minigrad": "minigrad's own layered layout",
+    "graphviz": "Graphviz's dot",
+}
+"""The layout engines, by name, and how a drawing credits them."""
+
+
+def layout(
+    output: Value, line_sets: Sequence[Sequence[str]] | None = None, engine: str = "minigrad"
+) -> Layout:
     """Place every node under `output`; `line_sets` (one per node, output first) sizes the
-    boxes, by default from `node_lines` without visits."""
+    boxes, by default from `node_lines` without visits.
+
+    `engine` is "minigrad" (the layered layout of this module), "graphviz" (the positions
+    Graphviz's `dot -Tplain` gives the same boxes; needs `dot` on PATH), or "auto": Graphviz
+    when `dot` is found, else minigrad's. `Layout.engine` says which one placed the nodes.
+    """
     nodes = graph_nodes(output)
     lines = [list(x) for x in line_sets] if line_sets is not None else None
     if lines is None:
         lines = [node_lines(node) for node in nodes]
+    widths = [max(len(line) for line in box) * CHAR + 2 * PAD for box in lines]
+    heights = [float(len(box) * LINE + 2 * PAD - 4) for box in lines]
+    if engine == "auto":
+        engine = "graphviz" if shutil.which("dot") else "minigrad"
+    if engine == "graphviz":
+        placed = _graphviz_boxes(nodes, widths, heights)
+        if placed is not None:
+            return Layout(nodes, placed[0], lines, placed[1], placed[2], "graphviz")
+        engine = "minigrad"  # dot failed: fall back, and say so through Layout.engine
+    if engine != "minigrad":
+        raise ValueError(f"unknown layout engine {engine!r}; use minigrad, graphviz or auto")
     rank = _ranks(nodes)
     columns: list[list[int]] = [[] for _ in range(max(rank) + 1)]
     for i in reversed(range(len(nodes))):  # leaves first: the order of a depth-first walk
@@ -117,8 +146,6 @@ def layout(output: Value, line_sets: Sequence[Sequence[str]] | None = None) -> L
             column.sort(
                 key=lambda i: sum(where[j] for j in neighbours[i]) / max(1, len(neighbours[i]))
             )
-    widths = [max(len(line) for line in box) * CHAR + 2 * PAD for box in lines]
-    heights = [len(box) * LINE + 2 * PAD - 4 for box in lines]
     column_width = [max(widths[i] for i in column) for column in columns]
     column_height = [sum(heights[i] for i in c) + GAP_Y * (len(c) - 1) for c in columns]
     tallest = max(column_height)
@@ -130,8 +157,57 @@ def layout(output: Value, line_sets: Sequence[Sequence[str]] | None = None) -> L
             boxes[i] = Box(x + (column_width[k] - widths[i]) / 2, y, widths[i], heights[i])
             y += heights[i] + GAP_Y
         x += column_width[k] + GAP_X
-    title_width = max(len(part) for part in legend_lines()) * CHAR * 0.9 + 2 * MARGIN
-    return Layout(nodes, boxes, lines, max(x - GAP_X + MARGIN, title_width), TOP + tallest + 16)
+    width = max(x - GAP_X + MARGIN, _legend_width())
+    return Layout(nodes, boxes, lines, width, TOP + tallest + 16, "minigrad")
+
+
+def _legend_width() -> float:
+    """The width the two legend lines need."""
+    return max(len(part) for part in legend_lines()) * CHAR * 0.9 + 2 * MARGIN
+
+
+def _graphviz_boxes(
+    nodes: list[Value], widths: list[float], heights: list[float]
+) -> tuple[list[Box], float, float] | None:
+    """Boxes placed by `dot -Tplain` (rankdir=LR, fixed sizes), or None if dot failed."""
+    program = shutil.which("dot")
+    if program is None:
+        return None
+    index = {node: i for i, node in enumerate(nodes)}
+    lines = ["digraph g {", "rankdir=LR; nodesep=0.25; ranksep=0.7;"]
+    lines += [
+        f'n{i} [shape=box, fixedsize=true, width={w / 72:.3f}, height={h / 72:.3f}, label=""];'
+        for i, (w, h) in enumerate(zip(widths, heights, strict=True))
+    ]
+    lines += [f"n{index[p]} -> n{i};" for i, node in enumerate(nodes) for p in node.parents]
+    lines.append("}")
+    try:
+        done = subprocess.run(
+            [program, "-Tplain"], input="\n".join(lines), capture_output=True, text=True,
+            timeout=30, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    centres: dict[int, tuple[float, float]] = {}
+    graph_height = 0.0
+    for row in done.stdout.splitlines():
+        parts = row.split()
+        if parts[:1] == ["graph"]:
+            graph_height = float(parts[3]) * 72
+        elif parts[:1] == ["node"]:
+            centres[int(parts[1][1:])] = (float(parts[2]) * 72, float(parts[3]) * 72)
+    if len(centres) != len(nodes):
+        return None
+    boxes = [
+        Box(MARGIN + cx - widths[i] / 2, TOP + graph_height - cy - heights[i] / 2, widths[i],
+            heights[i])
+        for i, (cx, cy) in sorted(centres.items())
+    ]  # fmt: skip
+    width = max(b.x + b.width for b in boxes) + MARGIN
+    height = max(b.y + b.height for b in boxes) + 16
+    return boxes, max(width, _legend_width()), height
 
 
 def _edges(drawn: Layout) -> list[str]:

@@ -252,3 +252,33 @@ def test_the_page_steps_in_a_real_browser(tmp_path: Path) -> None:
     done = browse(f"file://{page}#strategy=naive&step=4", f"--screenshot={shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert fmt_value(4.0) == "4"
+
+
+# -- the layout: minigrad's own, or Graphviz's when installed ------------------------------------
+
+
+def test_the_page_says_which_layout_placed_the_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import minigrad.svg as svg
+
+    output, _ = graphs.reuse_demo()
+    assert svg.layout(output, engine="minigrad").engine == "minigrad"
+    monkeypatch.setattr(svg.shutil, "which", lambda name: None)
+    assert svg.layout(output, engine="auto").engine == "minigrad"
+    assert svg.layout(output, engine="graphviz").engine == "minigrad"  # asked for, not there
+    page = step_through_page(output, "reuse")
+    assert "Layout: minigrad&#x27;s own layered layout" in page
+    with pytest.raises(ValueError, match="unknown layout engine 'spring'"):
+        svg.layout(output, engine="spring")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_graphviz_places_the_same_boxes_when_installed() -> None:
+    import minigrad.svg as svg
+
+    output, _ = graphs.dense_net(2, 2)
+    mine, theirs = svg.layout(output, engine="minigrad"), svg.layout(output, engine="auto")
+    assert theirs.engine == "graphviz"
+    assert [(b.width, b.height) for b in mine.boxes] == [(b.width, b.height) for b in theirs.boxes]
+    inputs = [b.x for n, b in zip(theirs.nodes, theirs.boxes, strict=True) if not n.parents]
+    assert max(inputs) < theirs.boxes[0].x  # the output is right of every input
+    assert "Layout: Graphviz&#x27;s dot" in step_through_page(output, "dense")
