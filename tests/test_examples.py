@@ -87,3 +87,28 @@ def test_naive_blowup() -> None:
 )
 def test_help(name: str) -> None:
     assert "usage:" in run_example(name, "--help")
+
+
+def test_newton_reaches_the_target_loss_in_far_fewer_iterations_than_gradient_descent() -> None:
+    assert "--strategy" in run_example("newton.py", "--help")
+    out = run_example("newton.py", "--strategy", "memoized")
+    assert re.search(r"^data: the REAL banknote data", out, re.MULTILINE)
+    assert "backward strategy: memoized" in out
+    f_star = float(re.search(r"f\* = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    target = f_star + 1e-8 + 1e-10  # the default tolerance; the table rounds to 10 decimals
+    rows = {
+        method: (int(iterations.replace(",", "")), float(loss), int(hvps), int(hessians))
+        for method, iterations, loss, hvps, hessians in re.findall(
+            r"^(gradient descent|Newton-CG|Newton)\s+([0-9,]+)\s+[0-9.]+\s+([0-9.]+)\s+[0-9.]+"
+            r"\s+[0-9,]+\s+([0-9,]+)\s+([0-9,]+)$",
+            out,
+            re.MULTILINE,
+        )
+    }
+    assert set(rows) == {"gradient descent", "Newton", "Newton-CG"}, out
+    assert all(loss <= target for _, loss, _, _ in rows.values())  # the same loss, reached
+    descent, newton, newton_cg = rows["gradient descent"], rows["Newton"], rows["Newton-CG"]
+    assert 0 < newton[0] <= 10 and newton[0] * 50 < descent[0]
+    assert 0 < newton_cg[0] <= 15 and newton_cg[0] * 50 < descent[0]
+    assert newton[3] == newton[0] and newton[2] == 0  # one Hessian per Newton step
+    assert newton_cg[3] == 0 and newton_cg[2] > 0  # CG never forms the Hessian
