@@ -4,6 +4,7 @@ self-contained, committed up to date, and working in a real browser (when Chromi
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -148,7 +149,9 @@ def test_the_page_parses_loads_nothing_and_holds_every_walk(graph: str) -> None:
 
 
 def test_the_page_leaves_off_a_walk_that_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MINIGRAD_NAIVE_MAX_CALLS", "10")
+    naive_module = importlib.import_module("minigrad.backward.naive")
+    monkeypatch.setattr(naive_module, "_max_calls", None)  # restored after the test
+    naive_module.set_max_calls(10)
     output, _ = graphs.dense_net(2, 2)
     page = step_through_page(output, "dense", "naive")
     data = page_json(page)
