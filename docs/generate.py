@@ -1524,8 +1524,9 @@ def walk_figures(folder: Path) -> None:
     remove_stale(folder, "walk_*.svg", wanted, "strategy or example")
     for strategy in mg.available_strategies():
         for example, (caption, build) in WALK_EXAMPLES.items():
-            output, _ = build()
-            stats = output.backward(strategy=strategy, trace=True)
+            with mg.use_strategy(strategy):  # built as a user of this strategy would build it
+                output, _ = build()  # (`tape` needs the forward's record)
+                stats = output.backward(trace=True)
             calls = plural(stats.vjp_calls, "vjp call")
             title = f"{strategy} on {caption}: {calls}, {plural(len(stats.visits), 'visit')}"
             path = folder / f"walk_{strategy}_{example}.svg"
@@ -1550,7 +1551,8 @@ def step_through_pages(folder: Path) -> None:
     from minigrad.html import step_through_page
 
     for name, (title, build, first) in STEP_THROUGH_PAGES.items():
-        output, _ = build()
+        with mg.use_strategy("tape"):  # the forward records, so `tape` sweeps its own record
+            output, _ = build()
         page = step_through_page(output, title, first, engine="minigrad")  # the same anywhere
         write_text(folder / f"{name}.html", page)
 

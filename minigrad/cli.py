@@ -28,6 +28,7 @@ from minigrad.backward import (
     get_strategy,
     naive_max_calls,
     predict_naive_calls,
+    use_strategy,
 )
 from minigrad.data.presets import DATASETS, load_preset
 from minigrad.draw import (
@@ -355,12 +356,8 @@ def _values(text: str) -> dict[str, float]:
     return values
 
 
-def cmd_graph(args: argparse.Namespace) -> int:
-    for path in (args.out, args.html):
-        if path is not None:
-            status = _cannot_write("graph", path, check_writable_file)
-            if status is not None:
-                return status
+def _build_graph(args: argparse.Namespace) -> Value | int:
+    """The graph of `minigrad graph`: a demo or a parsed expression; or the exit status 2."""
     if args.what in graphs.DEMOS:
         if args.values:
             print(
@@ -376,7 +373,24 @@ def cmd_graph(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"minigrad graph: error: {error}", file=sys.stderr)
             return 2
+    return out
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    for path in (args.out, args.html):
+        if path is not None:
+            status = _cannot_write("graph", path, check_writable_file)
+            if status is not None:
+                return status
     strategy = args.strategy or get_default_strategy()
+    # Build the graph as a user of the strategy would, with it as the default: `tape` sweeps the
+    # forward's record, made while it is the default. With --html every strategy walks this
+    # graph, `tape` among them, so it is built as for `tape` (a record costs the others nothing).
+    with use_strategy("tape" if args.html and "tape" in available_strategies() else strategy):
+        built = _build_graph(args)
+    if isinstance(built, int):
+        return built
+    out = built
     try:
         stats = out.backward(strategy=strategy, trace=True)
     except (MinigradError, ArithmeticError) as error:
