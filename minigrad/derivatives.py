@@ -41,10 +41,12 @@ def _values(items: Value | Sequence[Value], what: str) -> list[Value]:
 
 
 def _seeds(grad_outputs: Any, outputs: list[Value]) -> list[Any]:
+    """One seed per output: a list or tuple holds one per output; anything else is the seed of
+    the only output (an array shaped like it, a number, a Value)."""
     if grad_outputs is None:
         return [None] * len(outputs)
-    if len(outputs) == 1 and (isinstance(grad_outputs, Value) or np.ndim(grad_outputs) != 1):
-        grad_outputs = [grad_outputs]  # one output, one seed (not a list of seeds)
+    if not isinstance(grad_outputs, list | tuple):
+        grad_outputs = [grad_outputs]
     seeds = [g.data if isinstance(g, Value) else g for g in grad_outputs]
     if len(seeds) != len(outputs):
         raise ValueError(f"{len(seeds)} grad_outputs for {len(outputs)} outputs")
@@ -76,7 +78,8 @@ def grad(
     Args:
         outputs: a Value or a sequence of Values; with several, their gradients add up.
         inputs: a Value or a sequence of Values, each requiring a gradient.
-        grad_outputs: one seed per output (data or Values, read as constants), shaped like it;
+        grad_outputs: the seeds, read as constants: a list or tuple with one per output, or,
+            for one output, its seed alone (an array shaped like it, a number or a Value);
             required for outputs with more than one element.
         create_graph: make the gradients nodes of a graph, so they can be differentiated again;
             False returns constants, and the pass is a plain first-order one.

@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 
 from minigrad import ops
 from minigrad.backward import BackwardStats, run_backward
-from minigrad.backward.recording import compact, current, new_entry
+from minigrad.backward.recording import compact, new_entry, start
 from minigrad.errors import ShapeError
-from minigrad.grad_mode import is_recording
+from minigrad.grad_mode import graph_state
 from minigrad.hooks import node_observers
 from minigrad.ops import Op
 
@@ -324,51 +324,84 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
     Raises:
         ShapeError: the inputs' shapes do not fit the op (the message names them).
     """
-    has_parameters = saved is not _NO_PARAMETERS
-    if not has_parameters:
-        saved = None
-    # Hot path: one or two operands, spelled out (no generator, no list per node).
-    if len(parents) == 2:
+    if len(parents) == 2 and saved is _NO_PARAMETERS:  # the hot path: a binary operator
         a, b = parents
         if type(a) is not Value:
             a = _constant(a)
         if type(b) is not Value:
             b = _constant(b)
         values: tuple[Value, ...] = (a, b)
+        saved = None
+        try:
+            data = op.forward(a.data, b.data)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _forward_error(op, values, saved, error, False) from None
         needs = a.requires_grad or b.requires_grad
-    elif len(parents) == 1 and type(parents[0]) is Value:
-        values = parents  # type: ignore[assignment]
-        needs = values[0].requires_grad
+    elif len(parents) == 1 and type(parents[0]) is Value:  # a method: x.relu(), x ** 2, ...
+        x: Value = parents[0]
+        values = (x,)
+        has_parameters = saved is not _NO_PARAMETERS
+        if not has_parameters:
+            saved = None
+        try:
+            data = op.forward(x.data, saved) if has_parameters else op.forward(x.data)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _forward_error(op, values, saved, error, has_parameters) from None
+        needs = x.requires_grad
     else:
-        values = tuple(_constant(p) for p in parents)
-        needs = any(p.requires_grad for p in values)
-    try:
-        if len(values) == 2:
-            data = (
-                op.forward(values[0].data, values[1].data, saved)
-                if has_parameters
-                else op.forward(values[0].data, values[1].data)
-            )
-        else:
-            datas = [p.data for p in values]
+        values = tuple(p if type(p) is Value else _constant(p) for p in parents)
+        has_parameters = saved is not _NO_PARAMETERS
+        if not has_parameters:
+            saved = None
+        datas = [p.data for p in values]
+        try:
             data = op.forward(*datas, saved) if has_parameters else op.forward(*datas)
-    except (ValueError, IndexError, TypeError) as error:
-        raise _forward_error(op, values, saved, error, has_parameters) from None
-    if type(data) is not float and type(data) is not np.ndarray:
-        data = np.asarray(data)  # numpy returns scalars from 0-d arithmetic; keep tensor mode
-    out: Value = _new(Value)
-    if needs and is_recording():
-        _fill(out, data, values, op, saved, True)
-        record = current.entries  # this thread's record of op nodes, for the tape strategy
-        record.append(new_entry(out))
-        if len(record) > record.limit:
-            compact()
+        except (ValueError, IndexError, TypeError) as error:
+            raise _forward_error(op, values, saved, error, has_parameters) from None
+        needs = any(p.requires_grad for p in values)
+    if type(data) is not float:
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)  # numpy returns scalars from 0-d arithmetic; keep tensor mode
+        if op.broadcasts and _nothing_broadcast(data, values):
+            op = op.plain  # every input has the output's layout: no unbroadcasting to do
+    elif op.broadcasts:
+        op = op.plain  # a float output has float inputs: nothing was broadcast
+    out: Value = _new(Value)  # the slots, as _fill sets them (inlined: this runs for every node)
+    out.data = data
+    out._grad = None
+    out.label = ""
+    out.saved = saved
+    record = graph_state()  # False under no_grad(); True, or the record `tape` sweeps
+    if needs and record is not False:
+        out.parents = values
+        out.op = op
+        out.requires_grad = True
+        if record is not True:
+            if record is None:
+                record = start()
+            if record is not True:
+                record.append(new_entry(out))
+                if len(record) > record.limit:
+                    compact()
     else:
-        _fill(out, data, (), None, saved, False)
+        out.parents = ()
+        out.op = None
+        out.requires_grad = False
     if node_observers:
         for observe in tuple(node_observers):
             observe(out, op, values)
     return out
+
+
+def _nothing_broadcast(data: NDArray[Any], parents: tuple[Value, ...]) -> bool:
+    """Whether every parent's data has the output's shape and dtype (so gradients need no
+    unbroadcasting)."""
+    shape, dtype = data.shape, data.dtype
+    for parent in parents:
+        p = parent.data
+        if type(p) is not np.ndarray or p.shape != shape or p.dtype != dtype:
+            return False
+    return True
 
 
 def _forward_error(

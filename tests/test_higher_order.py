@@ -72,6 +72,14 @@ def test_grad_of_several_outputs_adds_up_and_takes_seeds() -> None:
         mg.grad([a, b], x, [np.ones(3)])
     with pytest.raises(ValueError, match="seed"):
         mg.grad(a, x)  # a non-scalar output needs a seed
+    # One output, its seed alone: an array shaped like it (also of shape (1,)), or a Value.
+    (g1,) = mg.grad(a, x, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(g1.data, [2.0, 4.0, 6.0])
+    (g2,) = mg.grad(a, x, mg.Value(np.ones(3)))
+    np.testing.assert_allclose(g2.data, [2.0, 2.0, 2.0])
+    one = mg.Value(np.array([3.0]))
+    (g3,) = mg.grad(one * one, one, np.ones(1))
+    np.testing.assert_allclose(g3.data, [6.0])
 
 
 def test_an_unused_input_gets_zeros_and_a_constant_input_is_refused() -> None:
@@ -183,12 +191,16 @@ autograd = pytest.importorskip("autograd")
 import autograd.numpy as anp  # noqa: E402
 
 
-def _mlp(tanh: Callable[[Any], Any], sigmoid: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """The same small net for both frameworks: only the two nonlinearities differ."""
+def _mlp(
+    tanh: Callable[[Any], Any],
+    sigmoid: Callable[[Any], Any],
+    constant: Callable[[Any], Any] = lambda a: a,
+) -> Callable[[Any], Any]:
+    """The same small net for every framework: the nonlinearities and the constants' type differ."""
     rng = np.random.default_rng(7)
-    x = rng.normal(size=(4, 3))
-    w2 = rng.normal(size=(2, 5))
-    target = rng.normal(size=(4, 2))
+    x = constant(rng.normal(size=(4, 3)))
+    w2 = constant(rng.normal(size=(2, 5)))
+    target = constant(rng.normal(size=(4, 2)))
 
     def f(w1: Any) -> Any:
         h = sigmoid(x @ w1.T) * tanh(x @ w1.T)
@@ -213,3 +225,19 @@ def test_hessian_and_hvp_agree_with_autograd(strategy: str) -> None:
 def test_hessian_refuses_a_large_input() -> None:
     with pytest.raises(ValueError, match=r"use mg\.hvp"):
         mg.hessian(lambda v: (v * v).sum(), np.zeros(2000))
+
+
+# -- PyTorch's double backward as a second oracle (when installed) ------------------------------
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_hvp_agrees_with_pytorch_double_backward(strategy: str) -> None:
+    torch = pytest.importorskip("torch")
+    w1 = np.random.default_rng(5).normal(size=(5, 3))
+    v = np.random.default_rng(6).normal(size=(5, 3))
+    mg_f = _mlp(lambda z: z.tanh(), lambda z: z.sigmoid())
+    torch_f = _mlp(torch.tanh, torch.sigmoid, torch.tensor)
+    tw = torch.tensor(w1, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(torch_f(tw), tw, create_graph=True)
+    (expected,) = torch.autograd.grad((g * torch.tensor(v)).sum(), tw)
+    np.testing.assert_allclose(mg.hvp(mg_f, w1, v, strategy=strategy), expected.numpy(), rtol=1e-10)

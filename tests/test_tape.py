@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -211,3 +212,56 @@ def test_a_backward_pass_trims_the_record_after_a_large_graph_is_freed() -> None
     small = (x * 3.0).tanh()
     small.backward()  # any strategy: the driver trims after every pass
     assert len(recording.entries()) < 100
+
+
+def in_a_new_thread(work: Callable[[], object]) -> object:
+    """Run `work` in a fresh thread (a fresh context, which decides afresh whether to record)."""
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(work()))
+    worker.start()
+    worker.join()
+    return done[0]
+
+
+def test_the_forward_records_only_while_tape_is_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recording, "records_by_default", False)  # a process without the variable
+    fallbacks = handed_over(monkeypatch)
+
+    def plain() -> tuple[int, object]:
+        out, (w1, _) = small_net()
+        out.backward(strategy="tape")  # not recorded: handed over, still right
+        return len(recording.entries()), w1.grad
+
+    def under_tape() -> tuple[int, object]:
+        with mg.use_strategy("tape"):
+            out, (w1, _) = small_net()
+            recorded = len(recording.entries())
+            out.backward()
+        return recorded, w1.grad
+
+    unrecorded, plain_grad = in_a_new_thread(plain)  # type: ignore[misc]
+    assert unrecorded == 0 and len(fallbacks) == 1
+    recorded, tape_grad = in_a_new_thread(under_tape)  # type: ignore[misc]
+    assert recorded > 0 and len(fallbacks) == 1  # swept, not handed over
+    np.testing.assert_allclose(tape_grad, plain_grad)
+
+
+def test_set_default_strategy_turns_recording_on_and_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recording, "records_by_default", False)
+
+    def toggled() -> tuple[int, int]:
+        x = mg.Value(np.ones(2))
+        mg.set_default_strategy("tape")
+        kept = [(x * 2.0).sum()]  # two op nodes, recorded
+        counted = len(recording.entries())
+        mg.set_default_strategy("topological")
+        kept.append((x * 3.0).sum())  # not recorded: the record is gone
+        with mg.no_grad():
+            mg.set_default_strategy("tape")  # inside no_grad: still records nothing
+            assert (x * 4.0).op is None
+        return counted, len(recording.entries())
+
+    counted, after = in_a_new_thread(toggled)  # type: ignore[misc]
+    assert counted == 2 and after == 0

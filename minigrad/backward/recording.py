@@ -1,19 +1,23 @@
 """The forward's record for the `tape` strategy: each thread's op nodes, in creation order.
 
 A node is always made after its parents, so the order in which op nodes are made is already a
-topological order (a Wengert list). The node constructor (`minigrad.value.apply`) appends a
-weak reference to every op node it records to the current thread's list; the `tape` walk sweeps
-that list backwards. Weak references keep the record from holding any graph alive: a graph the
-user drops is freed as it would be without the record, and its dead entries are dropped from
+topological order (a Wengert list). While `tape` records — in a context where it is the default
+strategy (`use_strategy`, `set_default_strategy`, or MINIGRAD_STRATEGY=tape for every context) —
+the node constructor (`minigrad.value.apply`) appends a
+weak reference to every op node it records to the current thread's list (kept in the context
+variable that `no_grad()` sets, so the constructor reads one value for both); the `tape` walk
+sweeps that list backwards. Weak references keep the record from holding any graph alive: a graph
+the user drops is freed as it would be without the record, and its dead entries are dropped from
 the list as it grows (in amortised constant time per node) and after every backward pass.
 Nodes made under `no_grad()`, and constants, are not op nodes and are not recorded.
 """
 
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import Any
+
+from minigrad.grad_mode import graph_state, set_graph_state
 
 _MIN_LIMIT = 256  # the record compacts past max(this, twice its live entries)
 _PROBES = 8  # entries `trim` looks at
@@ -29,21 +33,38 @@ class Entries(list[Any]):
         self.limit = max(_MIN_LIMIT, 2 * len(self))
 
 
-class PerThread(threading.local):
-    """`current.entries` is the calling thread's record (each thread starts an empty one)."""
-
-    def __init__(self) -> None:
-        self.entries = Entries()
-
-
-current = PerThread()
 new_entry = weakref.ref
 """Make a record entry for a node (a weak reference)."""
 
 
+records_by_default = False
+"""Whether a context records before anything says otherwise: True when MINIGRAD_STRATEGY=tape
+(set by the registry at import). `use_strategy("tape")` and `set_default_strategy("tape")` turn
+recording on in their context either way."""
+
+
+def start() -> Entries | bool:
+    """The current context's state at its first op node: a new record, or True (no record)."""
+    state: Entries | bool = Entries() if records_by_default else True
+    set_graph_state(state)
+    return state
+
+
+def follow(records: bool) -> Any:
+    """Record in the current context from now on, or stop; returns the token to undo it (None
+    inside `no_grad()`, which is left alone)."""
+    state = graph_state()
+    if state is False:
+        return None
+    if records:
+        return set_graph_state(state if isinstance(state, Entries) else Entries())
+    return set_graph_state(True)
+
+
 def entries() -> Entries:
-    """The current thread's record."""
-    return current.entries
+    """The current context's record (empty when it records none, or inside `no_grad()`)."""
+    state = graph_state()
+    return state if isinstance(state, Entries) else Entries()
 
 
 def trim() -> None:
@@ -54,7 +75,7 @@ def trim() -> None:
     compaction only happens when at least half the probes are dead, so each one removes about
     half of what it copies and, over a run, every entry is copied O(1) times.
     """
-    record = current.entries
+    record = entries()
     n = len(record)
     if n <= _MIN_LIMIT:
         return
@@ -67,6 +88,7 @@ def compact() -> Entries:
     """Drop the entries of freed nodes from this thread's record, into a NEW list (a sweep in
     progress keeps reading the old one), and return it. The next compaction waits until the
     record has doubled again, so each entry is copied O(1) times on average."""
-    fresh = Entries(entry for entry in current.entries if entry() is not None)
-    current.entries = fresh
+    fresh = Entries(entry for entry in entries() if entry() is not None)
+    if isinstance(graph_state(), Entries):
+        set_graph_state(fresh)
     return fresh

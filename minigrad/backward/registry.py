@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from minigrad.backward import recording
 from minigrad.backward.cycle_checked import cycle_checked as _cycle_checked
 from minigrad.backward.graph import WalkResult
 from minigrad.backward.memoized import memoized as _memoized
@@ -20,6 +21,7 @@ from minigrad.backward.naive import naive as _naive
 from minigrad.backward.tape import tape as _tape
 from minigrad.backward.topological import topological as _topological
 from minigrad.errors import UnknownStrategyError
+from minigrad.grad_mode import reset_graph_state
 
 Strategy = Callable[..., "WalkResult | Mapping[Any, Any]"]
 """`strategy(root, seed, *, trace=None) -> WalkResult`, or a bare gradient map (node -> gradient),
@@ -39,6 +41,9 @@ _BUILTINS: dict[str, Strategy] = {
 _registry: dict[str, Strategy] = dict(_BUILTINS)
 _process_default = os.environ.get("MINIGRAD_STRATEGY", "").strip() or BUILTIN_DEFAULT
 _context_default: ContextVar[str | None] = ContextVar("minigrad_strategy", default=None)
+RECORDING_STRATEGY = "tape"
+"""The strategy that sweeps the forward's record: while it is the default, the forward records."""
+recording.records_by_default = _process_default == RECORDING_STRATEGY
 
 
 def available_strategies() -> tuple[str, ...]:
@@ -107,6 +112,7 @@ def set_default_strategy(name: str) -> None:
     """
     get_strategy(name)
     _context_default.set(name)
+    recording.follow(name == RECORDING_STRATEGY)
 
 
 @contextmanager
@@ -114,7 +120,10 @@ def use_strategy(name: str) -> Iterator[str]:
     """Within the block, `backward()` uses `name` by default (in this thread/context only)."""
     get_strategy(name)
     token = _context_default.set(name)
+    recorded = recording.follow(name == RECORDING_STRATEGY)
     try:
         yield name
     finally:
+        if recorded is not None:
+            reset_graph_state(recorded)
         _context_default.reset(token)

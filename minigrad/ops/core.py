@@ -86,6 +86,9 @@ class Op:
         broadcasts: the forward broadcasts its inputs (numpy's rules), so `vjp` unbroadcasts
             what `rule` returns.
         vjp: what the walks call: `rule`, followed by `unbroadcast` when the op broadcasts.
+        plain: the same op for a node where nothing was broadcast (every input has the
+            output's shape and dtype, as always in scalar mode): its `vjp` is `rule` itself, so
+            such a node's backward pays for no unbroadcasting. The node constructor picks it.
     """
 
     name: str
@@ -93,10 +96,14 @@ class Op:
     rule: Rule
     broadcasts: bool = False
     vjp: Rule = field(init=False, repr=False, compare=False)
+    plain: Op = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         vjp = _unbroadcasting(self.rule) if self.broadcasts else self.rule
         object.__setattr__(self, "vjp", vjp)
+        object.__setattr__(
+            self, "plain", Op(self.name, self.forward, self.rule) if self.broadcasts else self
+        )
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -107,8 +114,6 @@ def _unbroadcasting(rule: Rule) -> Rule:
 
     def vjp(g: Any, node: RuleNode) -> Grads:
         grads = rule(g, node)
-        if type(g) is float and type(node.data) is float:  # scalar mode: nothing was broadcast
-            return grads
         return tuple(
             None if grad is None else unbroadcast(grad, parent.data)
             for grad, parent in zip(grads, node.parents)  # noqa: B905 - the rule's own arity
