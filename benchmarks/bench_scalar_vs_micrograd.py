@@ -135,18 +135,14 @@ def engines(weights: Weights, micro_model: Any, xs: Any, ys: Any) -> list[Engine
     model = ScalarMLP(weights)
     for strategy in mg.available_strategies():
 
+        def forward(strategy: str = strategy) -> Any:
+            with mg.use_strategy(strategy):  # as a user would: tape records while the default
+                return mse(model, xs, ys)
+
         def backward(loss: Any, strategy: str = strategy) -> Any:
             return loss.backward(strategy=strategy)
 
-        out.append(
-            Engine(
-                "minigrad",
-                strategy,
-                lambda: mse(model, xs, ys),
-                backward,
-                model.parameters(),
-            )
-        )
+        out.append(Engine("minigrad", strategy, forward, backward, model.parameters()))
     return out
 
 

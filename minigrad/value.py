@@ -348,22 +348,35 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
         except (ValueError, IndexError, TypeError) as error:
             raise _forward_error(op, values, saved, error, has_parameters) from None
         needs = x.requires_grad
-    else:
-        values = tuple(p if type(p) is Value else _constant(p) for p in parents)
+    else:  # three or more operands (a fused op), or operands to convert
+        converted = []
+        datas = []
+        needs = False
+        for p in parents:
+            v = p if type(p) is Value else _constant(p)
+            converted.append(v)
+            datas.append(v.data)
+            needs = needs or v.requires_grad
+        values = tuple(converted)
         has_parameters = saved is not _NO_PARAMETERS
         if not has_parameters:
             saved = None
-        datas = [p.data for p in values]
         try:
             data = op.forward(*datas, saved) if has_parameters else op.forward(*datas)
         except (ValueError, IndexError, TypeError) as error:
             raise _forward_error(op, values, saved, error, has_parameters) from None
-        needs = any(p.requires_grad for p in values)
     if type(data) is not float:
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # numpy returns scalars from 0-d arithmetic; keep tensor mode
-        if op.broadcasts and _nothing_broadcast(data, values):
-            op = op.plain  # every input has the output's layout: no unbroadcasting to do
+        if op.broadcasts and len(values) == 2:  # (fused ops of three inputs always broadcast)
+            pa, pb = values[0].data, values[1].data
+            if (
+                type(pa) is np.ndarray
+                and type(pb) is np.ndarray
+                and pa.shape == pb.shape == data.shape
+                and pa.dtype == pb.dtype == data.dtype
+            ):
+                op = op.plain  # every input has the output's layout: nothing to unbroadcast
     elif op.broadcasts:
         op = op.plain  # a float output has float inputs: nothing was broadcast
     out: Value = _new(Value)  # the slots, as _fill sets them (inlined: this runs for every node)
@@ -391,17 +404,6 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
         for observe in tuple(node_observers):
             observe(out, op, values)
     return out
-
-
-def _nothing_broadcast(data: NDArray[Any], parents: tuple[Value, ...]) -> bool:
-    """Whether every parent's data has the output's shape and dtype (so gradients need no
-    unbroadcasting)."""
-    shape, dtype = data.shape, data.dtype
-    for parent in parents:
-        p = parent.data
-        if type(p) is not np.ndarray or p.shape != shape or p.dtype != dtype:
-            return False
-    return True
 
 
 def _forward_error(

@@ -21,6 +21,7 @@ PAGES = [
     "index.md",
     "quickstart.md",
     "concepts.md",
+    "second_order.md",
     "guide/layers.md",
     "guide/training.md",
 ]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,14 +120,12 @@ def gradient_map(
         )
     start_grad = seed_for(output, seed)
     visits: list[Any] | None = [] if trace else None
-    created = [0]
-
-    def count(node: Any, op: Any, parents: Any) -> None:
-        created[0] += node.op is not None
-
+    created = 0
     started = time.perf_counter()
-    root: Any = lift(output) if create_graph else output  # (timed: part of such a pass)
-    with observing(node=count) if create_graph else nullcontext():
+    if create_graph:
+        result, root, created = _building(walk, output, start_grad, visits)
+    else:
+        root = output
         result = walk(root, start_grad) if visits is None else walk(root, start_grad, trace=visits)
     seconds = time.perf_counter() - started
     if isinstance(result, Mapping):  # a bare gradient map
@@ -146,10 +143,27 @@ def gradient_map(
         grads = {view.data: grad for view, grad in grads.items()}
         visited = [view.data for view in visited]
     stats = BackwardStats(
-        name, result.vjp_calls, len(grads), result.max_depth, seconds, created[0], tuple(visited)
+        name, result.vjp_calls, len(grads), result.max_depth, seconds, created, tuple(visited)
     )
     trim()  # drop the tape record's entries of graphs freed since (see recording.py)
     return grads, stats
+
+
+def _building(
+    walk: Any, output: Node, seed: Any, visits: list[Any] | None
+) -> tuple[Any, Any, int]:
+    """A graph-building pass: the walk over the lifted view, counting the op nodes it makes.
+
+    Returns the walk's result, the lifted root, and the count (process-wide, while it runs)."""
+    created = [0]
+
+    def count(node: Any, op: Any, parents: Any) -> None:
+        created[0] += node.op is not None
+
+    root = lift(output)
+    with observing(node=count):
+        result = walk(root, seed) if visits is None else walk(root, seed, trace=visits)
+    return result, root, created[0]
 
 
 def commit(grads: dict[Any, Any]) -> None:

@@ -75,10 +75,10 @@ def trim() -> None:
     compaction only happens when at least half the probes are dead, so each one removes about
     half of what it copies and, over a run, every entry is copied O(1) times.
     """
-    record = entries()
-    n = len(record)
-    if n <= _MIN_LIMIT:
+    record = graph_state()
+    if not isinstance(record, Entries) or len(record) <= _MIN_LIMIT:
         return
+    n = len(record)
     dead = sum(1 for i in range(0, n, n // _PROBES) if record[i]() is None)
     if 2 * dead >= _PROBES:
         compact()

@@ -114,10 +114,17 @@ def _unbroadcasting(rule: Rule) -> Rule:
 
     def vjp(g: Any, node: RuleNode) -> Grads:
         grads = rule(g, node)
-        return tuple(
-            None if grad is None else unbroadcast(grad, parent.data)
-            for grad, parent in zip(grads, node.parents)  # noqa: B905 - the rule's own arity
-        )
+        parents = node.parents
+        if len(grads) == 2:  # the common case, spelled out
+            a, b = grads
+            return (
+                None if a is None else unbroadcast(a, parents[0].data),
+                None if b is None else unbroadcast(b, parents[1].data),
+            )
+        out = []
+        for i, grad in enumerate(grads):
+            out.append(None if grad is None else unbroadcast(grad, parents[i].data))
+        return tuple(out)
 
     vjp.__doc__ = rule.__doc__
     return vjp
@@ -129,7 +136,7 @@ def unbroadcast(grad: Any, like: Any) -> Any:
     This is the only place minigrad undoes broadcasting. `like` is the parent's data: a Python
     float (scalar mode) takes a float back; an array takes an array of its shape and dtype.
     """
-    if type(like) is float or type(data_of(like)) is float:
+    if type(like) is not np.ndarray and type(data_of(like)) is float:  # a scalar-mode parent
         if type(grad) is float:
             return grad
         if isinstance(grad, np.ndarray | np.generic):

@@ -82,11 +82,12 @@ def _relu(x: Any) -> Any:
 
 def _relu_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx relu(x) = 1 if x > 0 else 0 (0 at x = 0, as PyTorch)"""
-    x = data_of(node.parents[0].data)  # the mask is not differentiated
+    x = node.parents[0].data
+    if type(g) is np.ndarray and type(x) is np.ndarray:  # data: the first-order pass
+        return (g * (x > 0),)
+    x = data_of(x)  # the mask is not differentiated
     if type(x) is float:
         return (g if x > 0.0 else 0.0 * g,)
-    if type(g) is np.ndarray:
-        return (g * (x > 0),)
     return (g * (x > 0).astype(x.dtype),)  # a graph node takes a number mask, not bools
 
 

@@ -43,6 +43,8 @@ def _sum_vjp(g: Any, node: RuleNode) -> Grads:
 
 def _spread(g: Any, x: Any, params: tuple[Axis, bool]) -> Any:
     """A reduced gradient broadcast back over the reduced axes of x (as is, in scalar mode)."""
+    if type(x) is np.ndarray:  # data: the first-order pass
+        return np.broadcast_to(_expand(g, x, *params), x.shape)
     if type(data_of(x)) is float:
         return g
     return call(BROADCAST_TO, _expand(g, x, *params), saved=np.shape(x))
@@ -56,7 +58,7 @@ def _mean(x: Any, params: tuple[Axis, bool]) -> Any:
 def _mean_vjp(g: Any, node: RuleNode) -> Grads:
     """d mean(x) = g / n broadcast back over x, n the number of averaged elements"""
     x = node.parents[0].data
-    if type(data_of(x)) is float:
+    if type(x) is not np.ndarray and type(data_of(x)) is float:
         return (g,)
     n = math.prod(x.shape[a] for a in _normalized_axes(node.saved[0], x.ndim))
     return (_spread(g / n, x, node.saved),)
