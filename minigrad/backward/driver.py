@@ -149,9 +149,7 @@ def gradient_map(
     return grads, stats
 
 
-def _building(
-    walk: Any, output: Node, seed: Any, visits: list[Any] | None
-) -> tuple[Any, Any, int]:
+def _building(walk: Any, output: Node, seed: Any, visits: list[Any] | None) -> tuple[Any, Any, int]:
     """A graph-building pass: the walk over the lifted view, counting the op nodes it makes.
 
     Returns the walk's result, the lifted root, and the count (process-wide, while it runs)."""
