@@ -106,16 +106,7 @@ def gradcheck(
     return True
 
 
-def gradgradcheck(
-    f: Callable[..., Value],
-    *inputs: Value,
-    eps: float = 1e-6,
-    rtol: float = 1e-5,
-    atol: float = 1e-7,
-    strategy: str | None = None,
-    raise_on_failure: bool = True,
-    seed: int = 0,
-) -> bool:
+def gradgradcheck(f: Callable[..., Value], *inputs: Value, seed: int = 0, **check: Any) -> bool:
     """Check second derivatives against central differences of first derivatives.
 
     The first derivatives of `f` (by `minigrad.grad` with `create_graph=True`) are reduced to one
@@ -126,13 +117,15 @@ def gradgradcheck(
     Args:
         f: maps the inputs to a Value with one element.
         *inputs: the Values to differentiate with respect to (float64 data recommended).
-        eps, rtol, atol, strategy, raise_on_failure: as for `gradcheck`.
         seed: seeds the random weights.
+        **check: `eps`, `rtol`, `atol`, `strategy`, `raise_on_failure`, as for `gradcheck`
+            (the strategy walks both backward passes).
 
     Returns:
         True when every second derivative matches; raises AssertionError naming the input and the
         worst entry otherwise (or returns False with `raise_on_failure=False`).
     """
+    strategy = check.get("strategy")
     rng = np.random.default_rng(seed)
     weights = [rng.uniform(0.5, 1.5, np.shape(v.data)) for v in inputs]
     differentiable = [i for i, v in enumerate(inputs) if v.requires_grad]
@@ -149,12 +142,4 @@ def gradgradcheck(
 
     if not differentiable:
         return True
-    return gradcheck(
-        first_derivatives,
-        *inputs,
-        eps=eps,
-        rtol=rtol,
-        atol=atol,
-        strategy=strategy,
-        raise_on_failure=raise_on_failure,
-    )
+    return gradcheck(first_derivatives, *inputs, **check)
