@@ -94,7 +94,8 @@ def make_problem() -> Problem:
 
 def step(problem: Problem, strategy: str) -> mg.Value:
     problem.optimizer.zero_grad()
-    loss = F.cross_entropy(problem.model(problem.X), problem.y)
+    with mg.use_strategy(strategy):  # as a user would: tape records while it is the default
+        loss = F.cross_entropy(problem.model(problem.X), problem.y)
     loss.backward(strategy=strategy)
     problem.optimizer.step()
     return loss
@@ -198,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     every = args.every or (QUICK_EVERY if args.quick else FULL_EVERY)
     if steps < 2 * every or every < 1:
         raise SystemExit("--steps must be at least twice --every, and --every at least 1")
-    strategies = ["naive", "memoized", "cycle_checked", "topological"]
+    strategies = list(mg.available_strategies())
     mode = "quick (smoke test: sizes shrunk)" if args.quick else "full"
     header = machine_header(
         "minigrad memory over a long training loop",

@@ -62,9 +62,12 @@ from minigrad.value import Value  # noqa: E402
 
 # `minigrad.backward.naive` is shadowed by the walk function of the same name: fetch the module.
 naive_module: Any = importlib.import_module("minigrad.backward.naive")
+# Every graph built here is recorded for `tape` (as under MINIGRAD_STRATEGY=tape), so that its
+# rows measure its own sweep; recording costs the forward only, which the tables do not time.
+importlib.import_module("minigrad.backward.recording").records_by_default = True
 
 TIMES, MINUS = "\u00d7", "\u2212"  # typographic signs for the pages
-STRATEGIES = ("naive", "memoized", "cycle_checked", "topological")
+STRATEGIES = ("naive", "memoized", "cycle_checked", "topological", "tape")
 RECURSIVE = ("naive", "memoized", "cycle_checked")
 START = time.perf_counter()
 
@@ -491,7 +494,7 @@ print(f"closures + plain recursion: dc/da = {a.grad}   visits: {', '.join(visits
 a = mg.Value(1.0, label="a")
 b = a + a
 c = b + b
-for name in ("naive", "memoized", "cycle_checked", "topological"):
+for name in ("naive", "memoized", "cycle_checked", "topological", "tape"):
     a.zero_grad()
     stats = c.backward(strategy=name)
     print(f"minigrad {name:<14} dc/da = {a.grad}   vjp_calls = {stats.vjp_calls}")
@@ -597,7 +600,7 @@ d = c.exp()
 d.label = "d"
 b.parents = (c,)  # rewire: now b = tanh(c) and c = b * a, a cycle b -> c -> b
 
-for name in ("naive", "memoized", "cycle_checked", "topological"):
+for name in ("naive", "memoized", "cycle_checked", "topological", "tape"):
     try:
         d.backward(strategy=name)
     except (mg.CycleError, mg.GraphTooDeepError) as error:
@@ -763,7 +766,7 @@ def recursion_limits(sizes: Sizes) -> tuple[dict[str, str], list[ChainResult]]:
         outcomes: dict[str, Outcome] = {}
         skipped: dict[str, str] = {}
         nodes = 0
-        for strategy in ("topological", *RECURSIVE):
+        for strategy in ("topological", "tape", *RECURSIVE):
             if slow.get(strategy, 0.0) > 60.0:
                 skipped[strategy] = "not run: the previous length took over a minute"
                 continue
@@ -1028,6 +1031,7 @@ def figures(points: list[SweepPoint], sizes: Sizes, folder: Path) -> None:
         "memoized": ("tab:blue", "s", "-"),
         "cycle_checked": ("tab:green", "^", "--"),
         "topological": ("tab:purple", "D", ":"),
+        "tape": ("tab:orange", "v", "-."),
     }
     width = sizes.figure_width
     mine = [p for p in points if p.width == width]
@@ -1072,7 +1076,7 @@ def figures(points: list[SweepPoint], sizes: Sizes, folder: Path) -> None:
         [p.linear_calls for p in mine],
         color="tab:blue",
         marker="s",
-        label="memoized = cycle_checked = topological",
+        label="memoized = cycle_checked = topological = tape",
     )
     ax.set_yscale("log")
     ax.set_xlabel(f"depth (layers of {width} tanh units, scalar mode)")

@@ -585,3 +585,30 @@ def test_linear_follows_numpy_promotion_and_names_bad_shapes() -> None:
     assert x.grad.dtype == w.grad.dtype == np.float32 and b.grad.dtype == np.float64
     with pytest.raises(mg.ShapeError, match=r"input of shape \(2, 5\).*weight of shape \(4, 3\)"):
         linear(mg.Value(np.ones((2, 5))), w)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("data", [0.0, np.array([0.0, -1.0, 2.0])], ids=["scalar", "tensor"])
+def test_relu_has_slope_zero_at_zero_like_pytorch(strategy: str, data: Any) -> None:
+    x = mg.Value(data)
+    out = x.relu() if isinstance(data, float) else x.relu().sum()
+    out.backward(strategy=strategy)
+    expected = 0.0 if isinstance(data, float) else np.array([0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad, expected)
+
+
+@pytest.mark.parametrize("strategy", ["topological", "tape", "memoized", "cycle_checked"])
+def test_linear_walks_visit_every_node_after_all_its_consumers(strategy: str) -> None:
+    # The drawings and the step-through pages number nodes by `stats.visits`: for the linear
+    # walks, a node's gradient is finished when it is visited, so its consumers come first.
+    a = mg.Value(0.5, label="a")
+    b = a * a
+    c = b.tanh() + b
+    d = c * a
+    stats = d.backward(strategy=strategy, trace=True)
+    position = {id(node): i for i, node in enumerate(stats.visits)}
+    assert len(position) == len(stats.visits) == 5 and stats.visits[0] is d
+    for node in stats.visits:
+        for parent in node.parents:
+            if parent.requires_grad:
+                assert position[id(node)] < position[id(parent)]

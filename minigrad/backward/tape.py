@@ -35,6 +35,7 @@ def tape(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult
     if root.op is None:
         return WalkResult(grads, 0, 1, [root] if trace is not None else [])
     pending = 1  # op nodes with a gradient whose rule has not run yet
+    leaves: list[Any] = []  # traced after the sweep: a leaf's gradient is complete only then
     finished: set[Any] = set()  # op nodes whose rule has run
     get = grads.get
     calls = 0
@@ -56,13 +57,15 @@ def tape(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult
                 if parent.op is not None:
                     pending += 1
                 elif trace is not None:
-                    trace.append(parent)
+                    leaves.append(parent)
             elif parent in finished:  # its rule already ran: the record's order is broken
                 return _handed_over(root, seed, trace)
             else:
                 grads[parent] = so_far + parent_grad
         pending -= 1
         if not pending:
+            if trace is not None:
+                trace.extend(leaves)
             return WalkResult(grads, calls, 1, trace or [])
     return _handed_over(root, seed, trace)  # a reached node was not on this thread's record
 
