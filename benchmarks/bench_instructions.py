@@ -1,7 +1,8 @@
 """Instructions, not seconds: one scalar training step of minigrad and micrograd under callgrind.
 
 Wall time on a shared machine moves with whatever else runs; `valgrind --tool=callgrind` counts
-the instructions a run executes, which are the same from run to run (with PYTHONHASHSEED fixed).
+the instructions a run executes, which are the same from run to run with PYTHONHASHSEED fixed and
+address randomisation off (`setarch -R`, where available).
 The workload is micrograd's MLP 2-16-16-1 (ReLU hidden layers, linear output) on N points with a
 squared-error loss, built neuron by neuron in both engines with the garbage collector off.
 
@@ -17,6 +18,7 @@ workload once without valgrind — a smoke test that counts nothing — so it ta
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -81,9 +83,12 @@ def instructions(script: Path, args: Sequence[str], env: dict[str, str]) -> int:
     """Instructions callgrind counted for one run of the workload."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "callgrind.out"
+        # Without address randomisation: nodes hash by address, so their dict and set
+        # lookups (micrograd's especially) would otherwise vary by a few percent from run to run.
+        fixed = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
         done = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
-             str(script), *args],
+            [*fixed, "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+             sys.executable, str(script), *args],
             capture_output=True, text=True, env=env, check=True,
         )  # fmt: skip
     for line in done.stderr.splitlines():

@@ -17,7 +17,6 @@ _state: ContextVar[Any] = ContextVar("minigrad_recording", default=None)
 graph_state = _state.get
 """False inside `no_grad()`; True, or the context's tape record; None before its first op node."""
 set_graph_state = _state.set
-reset_graph_state = _state.reset
 
 
 def is_recording() -> bool:

@@ -392,7 +392,7 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
         if record is not True:
             if record is None:
                 record = start()
-            if record is not True:
+            if record is not True and record.active:
                 record.append(new_entry(out))
                 if len(record) > record.limit:
                     compact()

@@ -257,11 +257,29 @@ def test_set_default_strategy_turns_recording_on_and_off(monkeypatch: pytest.Mon
         kept = [(x * 2.0).sum()]  # two op nodes, recorded
         counted = len(recording.entries())
         mg.set_default_strategy("topological")
-        kept.append((x * 3.0).sum())  # not recorded: the record is gone
+        kept.append((x * 3.0).sum())  # not recorded: the record stops (and is kept)
         with mg.no_grad():
             mg.set_default_strategy("tape")  # inside no_grad: still records nothing
             assert (x * 4.0).op is None
         return counted, len(recording.entries())
 
     counted, after = in_a_new_thread(toggled)  # type: ignore[misc]
-    assert counted == 2 and after == 0
+    assert counted == 2 and after == 2
+
+
+def test_a_graph_built_in_a_tape_block_is_swept_after_the_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recording, "records_by_default", False)
+    fallbacks = handed_over(monkeypatch)
+
+    def built_inside() -> tuple[int, int]:
+        with mg.use_strategy("tape"):
+            out, _ = small_net()
+        recorded = len(recording.entries())
+        out.backward(strategy="tape")  # outside the block: the record is still there
+        (out * 2.0).sum()  # made after the block: not recorded
+        return recorded, len(recording.entries())
+
+    recorded, after = in_a_new_thread(built_inside)  # type: ignore[misc]
+    assert recorded > 0 and after == recorded and not fallbacks

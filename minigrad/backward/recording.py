@@ -15,6 +15,7 @@ Nodes made under `no_grad()`, and constants, are not op nodes and are not record
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from minigrad.grad_mode import graph_state, set_graph_state
@@ -24,13 +25,19 @@ _PROBES = 8  # entries `trim` looks at
 
 
 class Entries(list[Any]):
-    """A thread's record: weak references to op nodes, oldest first; past `limit`, compact it."""
+    """A context's record: weak references to op nodes, oldest first; past `limit`, compact it.
 
-    __slots__ = ("limit",)
+    `active` says whether new op nodes are appended. A record that stops (the end of a
+    `use_strategy("tape")` block) stays the context's state, so the graphs recorded in it can
+    still be swept afterwards.
+    """
 
-    def __init__(self, items: Any = ()) -> None:
+    __slots__ = ("active", "limit")
+
+    def __init__(self, items: Any = (), active: bool = True) -> None:
         super().__init__(items)
         self.limit = max(_MIN_LIMIT, 2 * len(self))
+        self.active = active
 
 
 new_entry = weakref.ref
@@ -50,15 +57,35 @@ def start() -> Entries | bool:
     return state
 
 
-def follow(records: bool) -> Any:
-    """Record in the current context from now on, or stop; returns the token to undo it (None
+def follow(records: bool) -> Callable[[], None]:
+    """Record in the current context from now on, or stop; returns what undoes it (nothing
     inside `no_grad()`, which is left alone)."""
     state = graph_state()
-    if state is False:
-        return None
-    if records:
-        return set_graph_state(state if isinstance(state, Entries) else Entries())
-    return set_graph_state(True)
+    if isinstance(state, Entries):
+        was = state.active
+        state.active = records
+
+        def restore() -> None:
+            current = graph_state()
+            if isinstance(current, Entries):  # (a compaction may have replaced the list)
+                current.active = was
+
+        return restore
+    if records and state is not False:
+        fresh = Entries()
+        set_graph_state(fresh)
+
+        def stop() -> None:
+            current = graph_state()
+            if isinstance(current, Entries):
+                current.active = False
+
+        return stop
+    return _nothing
+
+
+def _nothing() -> None:
+    """Nothing to undo."""
 
 
 def entries() -> Entries:
@@ -88,7 +115,8 @@ def compact() -> Entries:
     """Drop the entries of freed nodes from this thread's record, into a NEW list (a sweep in
     progress keeps reading the old one), and return it. The next compaction waits until the
     record has doubled again, so each entry is copied O(1) times on average."""
-    fresh = Entries(entry for entry in entries() if entry() is not None)
+    old = entries()
+    fresh = Entries((entry for entry in old if entry() is not None), active=old.active)
     if isinstance(graph_state(), Entries):
         set_graph_state(fresh)
     return fresh

@@ -21,7 +21,6 @@ from minigrad.backward.naive import naive as _naive
 from minigrad.backward.tape import tape as _tape
 from minigrad.backward.topological import topological as _topological
 from minigrad.errors import UnknownStrategyError
-from minigrad.grad_mode import reset_graph_state
 
 Strategy = Callable[..., "WalkResult | Mapping[Any, Any]"]
 """`strategy(root, seed, *, trace=None) -> WalkResult`, or a bare gradient map (node -> gradient),
@@ -120,10 +119,9 @@ def use_strategy(name: str) -> Iterator[str]:
     """Within the block, `backward()` uses `name` by default (in this thread/context only)."""
     get_strategy(name)
     token = _context_default.set(name)
-    recorded = recording.follow(name == RECORDING_STRATEGY)
+    undo = recording.follow(name == RECORDING_STRATEGY)
     try:
         yield name
     finally:
-        if recorded is not None:
-            reset_graph_state(recorded)
+        undo()
         _context_default.reset(token)
