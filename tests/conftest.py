@@ -6,6 +6,7 @@ handing every graph to `topological`. tests/test_tape.py checks the default, rec
 """
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +14,15 @@ from hypothesis import HealthCheck, settings
 from minigrad.backward import recording
 
 recording.records_by_default = True
+
+
+@pytest.fixture(autouse=True)
+def _record_for_tape() -> Iterator[None]:
+    """Every test starts recording, whatever an earlier test's set_default_strategy left."""
+    undo = recording.follow(True)
+    yield
+    undo()
+
 
 settings.register_profile(
     "ci", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -621,7 +621,8 @@ def test_bench_quick_takes_seconds_and_judges_nothing() -> None:
     seconds = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("== bench_") == len(list((ROOT / "benchmarks").glob("bench_*.py")))
-    assert seconds < 60, f"bench --quick took {seconds:.0f} s"  # under 30 s on a quiet machine
+    # A guard against the minutes-long runs of old, not a timing test: about 30 s when quiet.
+    assert seconds < 180, f"bench --quick took {seconds:.0f} s"
     verdicts = re.findall(r"^.*(?:: met|NOT met|MISSED|verdict: steady).*$", result.stdout, re.M)
     assert verdicts == []
     assert "not checked in quick mode" in result.stdout
