@@ -337,27 +337,18 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
         except (ValueError, IndexError, TypeError) as error:
             raise _forward_error(op, values, saved, error, False) from None
         needs = a.requires_grad or b.requires_grad
-    elif len(parents) == 1 and type(parents[0]) is Value:  # a method: x.relu(), x ** 2, ...
-        x: Value = parents[0]
-        values = (x,)
-        has_parameters = saved is not _NO_PARAMETERS
-        if not has_parameters:
-            saved = None
-        try:
-            data = op.forward(x.data, saved) if has_parameters else op.forward(x.data)
-        except (ValueError, IndexError, TypeError) as error:
-            raise _forward_error(op, values, saved, error, has_parameters) from None
-        needs = x.requires_grad
-    else:  # three or more operands (a fused op), or operands to convert
-        converted = []
-        datas = []
-        needs = False
-        for p in parents:
-            v = p if type(p) is Value else _constant(p)
-            converted.append(v)
-            datas.append(v.data)
-            needs = needs or v.requires_grad
-        values = tuple(converted)
+    else:
+        if len(parents) == 1 and type(parents[0]) is Value:  # a method: x.relu(), x ** 2, ...
+            x: Value = parents[0]
+            values, datas, needs = (x,), [x.data], x.requires_grad
+        else:  # three or more operands (a fused op), or operands to convert
+            converted, datas, needs = [], [], False  # a loop, not generators: fused ops are hot
+            for p in parents:
+                v = p if type(p) is Value else _constant(p)
+                converted.append(v)
+                datas.append(v.data)
+                needs = needs or v.requires_grad
+            values = tuple(converted)
         has_parameters = saved is not _NO_PARAMETERS
         if not has_parameters:
             saved = None
