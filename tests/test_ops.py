@@ -339,6 +339,68 @@ def shape_cases() -> list[Case]:
     return cases
 
 
+def layer_op_cases() -> list[Case]:
+    """Convolution and pooling (`ops.conv`), and the ops their gradients are made of."""
+    x = data((2, 2, 5, 5), 120)
+    w = data((3, 2, 3, 3), 121)
+    b = data((3,), 122)
+    odd = data((1, 2, 5, 6), 123)  # a width the stride does not divide
+    w23 = data((2, 2, 2, 3), 124)
+    same, strided = ((1, 1), (1, 1)), ((2, 2), (0, 0))
+    pooled = distinct((2, 2, 5, 5), 125)  # no ties: the maximum is unique in every window
+    g = data((2, 3, 5, 5), 126)
+    g_pool = data((2, 2, 2, 2), 127)
+    index = np.array([[[[0, 3], [12, 24]], [[25, 27], [40, 49]]], [[[50, 50], [51, 70]]] * 2])
+
+    def conv(saved: Any) -> Fn:
+        return lambda *v: apply(mg_ops.CONV2D, *v, saved=saved)
+
+    def pool(op: mg_ops.Op, saved: Any) -> Fn:
+        return lambda v: apply(op, v, saved=saved)
+
+    return [
+        Case("conv2d-padded-bias", conv(same), values(x, w, b)),
+        Case("conv2d-strided-no-bias", conv(((2, 1), (0, 1))), values(odd, w23)),
+        Case(
+            "conv2d-array-input",
+            lambda v, x=x: apply(mg_ops.CONV2D, x, v, saved=strided),
+            values(w),
+        ),
+        Case(
+            "conv2d_grad_input",
+            lambda u, v: apply(mg_ops.CONV2D_GRAD_INPUT, u, v, saved=(*same, (5, 5))),
+            values(g, w),
+        ),
+        Case(
+            "conv2d_grad_weight",
+            lambda u, v: apply(mg_ops.CONV2D_GRAD_WEIGHT, u, v, saved=(*same, (3, 3))),
+            values(x, g),
+        ),
+        Case("max_pool2d", pool(mg_ops.MAX_POOL2D, ((2, 2), (2, 2), (0, 0))), values(pooled)),
+        Case(
+            "max_pool2d-overlapping-padded",
+            pool(mg_ops.MAX_POOL2D, ((3, 3), (2, 2), (1, 1))),
+            values(pooled),
+        ),
+        Case(
+            "max_pool2d_grad-repeated-index",
+            pool(mg_ops.MAX_POOL2D_GRAD, (index, (2, 2, 5, 5))),
+            values(g_pool),
+        ),
+        Case("avg_pool2d", pool(mg_ops.AVG_POOL2D, ((2, 2), (2, 2), (0, 0))), values(x)),
+        Case(
+            "avg_pool2d-overlapping-padded",
+            pool(mg_ops.AVG_POOL2D, ((3, 2), (2, 1), (1, 0))),
+            values(odd),
+        ),
+        Case(
+            "avg_pool2d_grad",
+            pool(mg_ops.AVG_POOL2D_GRAD, ((2, 2), (2, 2), (0, 0), (5, 5))),
+            values(g_pool),
+        ),
+    ]
+
+
 ALL_CASES = (
     binary_cases()
     + power_cases()
@@ -347,6 +409,7 @@ ALL_CASES = (
     + linear_cases()
     + reduction_cases()
     + shape_cases()
+    + layer_op_cases()
 )
 
 

@@ -6,6 +6,15 @@ a method (or `minigrad` a function) that builds its node with `minigrad.value.ap
 """
 
 from minigrad.ops.arithmetic import ADD, DIV, MUL, NEG, POW, POWER, SUB
+from minigrad.ops.conv import (
+    AVG_POOL2D,
+    AVG_POOL2D_GRAD,
+    CONV2D,
+    CONV2D_GRAD_INPUT,
+    CONV2D_GRAD_WEIGHT,
+    MAX_POOL2D,
+    MAX_POOL2D_GRAD,
+)
 from minigrad.ops.core import Grads, Op, Rule, RuleNode, unbroadcast
 from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
 from minigrad.ops.linalg import LINEAR, MATMUL
@@ -36,13 +45,25 @@ OPS: tuple[Op, ...] = (
     GETITEM,
     SCATTER,
     BROADCAST_TO,
+    CONV2D,
+    CONV2D_GRAD_INPUT,
+    CONV2D_GRAD_WEIGHT,
+    MAX_POOL2D,
+    MAX_POOL2D_GRAD,
+    AVG_POOL2D,
+    AVG_POOL2D_GRAD,
 )
 """Every op minigrad has, once (the op tests check that each one is covered; names may repeat:
 `POW`, a ** b with b a Value, and `POWER`, a ** n with n a number, are both "pow")."""
 
 __all__ = [
     "ADD",
+    "AVG_POOL2D",
+    "AVG_POOL2D_GRAD",
     "BROADCAST_TO",
+    "CONV2D",
+    "CONV2D_GRAD_INPUT",
+    "CONV2D_GRAD_WEIGHT",
     "DIV",
     "EXP",
     "GETITEM",
@@ -50,6 +71,8 @@ __all__ = [
     "LOG",
     "MATMUL",
     "MAX",
+    "MAX_POOL2D",
+    "MAX_POOL2D_GRAD",
     "MEAN",
     "MUL",
     "NEG",

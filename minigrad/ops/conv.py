@@ -1,0 +1,228 @@
+"""Convolution and pooling over (N, C, H, W) arrays, each one fused op per layer.
+
+`CONV2D` is PyTorch's `conv2d` (cross-correlation; weight (out, in, kh, kw); optional bias): its
+forward reads every kh x kw window through `sliding_window_view` (no copy) and contracts windows
+with the weight in one `tensordot`, which numpy runs as one matrix product. A convolution is
+linear in its input and in its weight, so its two gradients are convolutions too:
+
+- `CONV2D_GRAD_INPUT(g, w)`, the transposed convolution: each output gradient spread back over
+  the window it was read from;
+- `CONV2D_GRAD_WEIGHT(x, g)`: windows of x contracted with g.
+
+Each of the three is the adjoint of the others in one argument, so their rules are calls of one
+another: every rule runs on graph nodes as well as on data, and second derivatives work.
+
+Pooling: `MAX_POOL2D` sends each window's gradient to its maximum (the first one, in row-major
+order, when several tie: what PyTorch does) through `MAX_POOL2D_GRAD`, a scatter-add whose own
+gradient is a gather. `AVG_POOL2D`'s gradient `AVG_POOL2D_GRAD` spreads g / (kh kw) over each
+window; the two are each other's adjoint.
+
+Every op's `saved` holds pairs: `(stride, padding)`, plus the shape an adjoint must produce.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
+
+Pair = tuple[int, int]
+
+
+def _padded(x: Any, padding: Pair, value: float = 0.0) -> Any:
+    """x with `padding` rows and columns added on each side of its last two axes."""
+    ph, pw = padding
+    if not (ph or pw):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _windows(x: Any, kernel: Pair, stride: Pair) -> Any:
+    """A view of x's (kh, kw) windows: shape (N, C, OH, OW, kh, kw), nothing copied."""
+    view = sliding_window_view(x, kernel, axis=(2, 3))
+    sh, sw = stride
+    return view[:, :, ::sh, ::sw] if sh > 1 or sw > 1 else view
+
+
+def _spread(cols: Any, shape: tuple[int, ...], stride: Pair, padding: Pair) -> Any:
+    """The adjoint of `_windows`: window entries `cols` (N, C, OH, OW, kh, kw) added back onto
+    an input of `shape` (the padding cropped off again)."""
+    n, c, h, w = shape
+    ph, pw = padding
+    sh, sw = stride
+    _, _, oh, ow, kh, kw = cols.shape
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):  # one strided add per kernel offset: kh * kw adds, not one per pixel
+        for j in range(kw):
+            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[:, :, :, :, i, j]
+    return out[:, :, ph : ph + h, pw : pw + w]
+
+
+# -- convolution ---------------------------------------------------------------------------------
+
+
+def _conv2d(x: Any, weight: Any, *rest: Any) -> Any:
+    """conv2d(x, w)[n, o, i, j] = sum_{c, a, b} x_padded[n, c, i*sh + a, j*sw + b] w[o, c, a, b]
+    (+ bias[o]); `rest` is `(bias, saved)` or `(saved,)`."""
+    *bias, (stride, padding) = rest
+    windows = _windows(_padded(x, padding), weight.shape[2:], stride)
+    out = np.tensordot(windows, weight, axes=((1, 4, 5), (1, 2, 3)))  # (N, OH, OW, O)
+    if bias:
+        if np.result_type(out, bias[0]) == out.dtype:
+            out += bias[0]  # the product is a fresh array: add in place
+        else:
+            out = out + bias[0]  # the bias promotes the dtype, as numpy's rules say
+    return out.transpose(0, 3, 1, 2)
+
+
+def _conv2d_vjp(g: Any, node: RuleNode) -> Grads:
+    """d conv2d(x, w) + b = (conv2d_grad_input(g, w), conv2d_grad_weight(x, g), sum of g over
+    N, H, W)"""
+    x, weight, *bias = node.parents
+    stride, padding = node.saved
+    shape = np.shape(data_of(x.data))
+    gx = gw = None
+    if x.requires_grad:
+        gx = call(CONV2D_GRAD_INPUT, g, weight.data, saved=(stride, padding, shape[2:]))
+    if weight.requires_grad:
+        kernel = np.shape(data_of(weight.data))[2:]
+        gw = call(CONV2D_GRAD_WEIGHT, x.data, g, saved=(stride, padding, kernel))
+    if not bias:
+        return gx, gw
+    return gx, gw, g.sum(axis=(0, 2, 3)) if bias[0].requires_grad else None
+
+
+def _conv2d_grad_input(g: Any, weight: Any, params: tuple[Pair, Pair, Pair]) -> Any:
+    """conv2d_grad_input(g, w) = the transposed convolution: g[n, o, i, j] w[o, c, a, b] added
+    at x[n, c, i*sh + a - ph, j*sw + b - pw]"""
+    stride, padding, size = params
+    cols = np.tensordot(g, weight, axes=((1,), (0,)))  # (N, OH, OW, C, kh, kw)
+    shape = (g.shape[0], weight.shape[1], *size)
+    return _spread(cols.transpose(0, 3, 1, 2, 4, 5), shape, stride, padding)
+
+
+def _conv2d_grad_input_vjp(h: Any, node: RuleNode) -> Grads:
+    """d conv2d_grad_input(g, w) = (conv2d(h, w), conv2d_grad_weight(h, g)): it is conv2d's
+    adjoint in x"""
+    g, weight = node.parents
+    stride, padding, _ = node.saved
+    gg = gw = None
+    if g.requires_grad:
+        gg = call(CONV2D, h, weight.data, saved=(stride, padding))
+    if weight.requires_grad:
+        kernel = np.shape(data_of(weight.data))[2:]
+        gw = call(CONV2D_GRAD_WEIGHT, h, g.data, saved=(stride, padding, kernel))
+    return gg, gw
+
+
+def _conv2d_grad_weight(x: Any, g: Any, params: tuple[Pair, Pair, Pair]) -> Any:
+    """conv2d_grad_weight(x, g)[o, c, a, b] = sum_{n, i, j} g[n, o, i, j]
+    x_padded[n, c, i*sh + a, j*sw + b]"""
+    stride, padding, kernel = params
+    windows = _windows(_padded(x, padding), kernel, stride)
+    out = np.tensordot(g, windows, axes=((0, 2, 3), (0, 2, 3)))  # (O, C, kh, kw)
+    return out
+
+
+def _conv2d_grad_weight_vjp(h: Any, node: RuleNode) -> Grads:
+    """d conv2d_grad_weight(x, g) = (conv2d_grad_input(g, h), conv2d(x, h)): it is conv2d's
+    adjoint in w"""
+    x, g = node.parents
+    stride, padding, _ = node.saved
+    gx = gg = None
+    if x.requires_grad:
+        size = np.shape(data_of(x.data))[2:]
+        gx = call(CONV2D_GRAD_INPUT, g.data, h, saved=(stride, padding, size))
+    if g.requires_grad:
+        gg = call(CONV2D, x.data, h, saved=(stride, padding))
+    return gx, gg
+
+
+# -- pooling -------------------------------------------------------------------------------------
+
+
+def _max_pool2d(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
+    """max_pool2d(x)[n, c, i, j] = max of x's window at (i*sh - ph, j*sw - pw); padding is -inf"""
+    kernel, stride, padding = params
+    windows = _windows(_padded(x, padding, -np.inf), kernel, stride)
+    return windows.max(axis=(4, 5))
+
+
+def _argmax_index(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
+    """The flat index into x of each window's maximum (the first in row-major order on ties)."""
+    kernel, stride, padding = params
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    windows = _windows(_padded(x, padding, -np.inf), kernel, stride)
+    _, _, oh, ow = windows.shape[:4]
+    best = windows.reshape(n, c, oh, ow, kh * kw).argmax(axis=4)  # one copy of the windows
+    rows = np.arange(oh)[:, None] * stride[0] + best // kw - padding[0]
+    cols = np.arange(ow)[None, :] * stride[1] + best % kw - padding[1]
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    return planes + rows * w + cols
+
+
+def _max_pool2d_vjp(g: Any, node: RuleNode) -> Grads:
+    """d max_pool2d(x) = g added at each window's maximum, 0 elsewhere (a tie goes to the first)"""
+    x = data_of(node.parents[0].data)  # which entry wins is not differentiated
+    index = _argmax_index(x, node.saved)
+    return (call(MAX_POOL2D_GRAD, g, saved=(index, x.shape)),)
+
+
+def _max_pool2d_grad(g: Any, params: tuple[Any, tuple[int, ...]]) -> Any:
+    """max_pool2d_grad(g) = zeros of x's shape with g[k] added at flat index[k]"""
+    index, shape = params
+    flat = np.bincount(index.ravel(), weights=g.ravel(), minlength=int(np.prod(shape)))
+    return flat.reshape(shape).astype(g.dtype, copy=False)
+
+
+def _max_pool2d_grad_vjp(h: Any, node: RuleNode) -> Grads:
+    """d max_pool2d_grad(g) = h gathered at the same flat indices"""
+    index, _ = node.saved
+    return (h.reshape(-1)[index],)
+
+
+def _avg_pool2d(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
+    """avg_pool2d(x)[n, c, i, j] = mean of x's window, zero padding counted (PyTorch's default)"""
+    kernel, stride, padding = params
+    return _windows(_padded(x, padding), kernel, stride).mean(axis=(4, 5))
+
+
+def _avg_pool2d_vjp(g: Any, node: RuleNode) -> Grads:
+    """d avg_pool2d(x) = g / (kh kw) spread over each window"""
+    shape = np.shape(data_of(node.parents[0].data))
+    return (call(AVG_POOL2D_GRAD, g, saved=(*node.saved, shape[2:])),)
+
+
+def _avg_pool2d_grad(g: Any, params: tuple[Pair, Pair, Pair, Pair]) -> Any:
+    """avg_pool2d_grad(g) = g[n, c, i, j] / (kh kw) added over window (i, j) of an (H, W) input"""
+    kernel, stride, padding, size = params
+    kh, kw = kernel
+    cols = np.broadcast_to((g / (kh * kw))[..., None, None], (*g.shape, kh, kw))
+    return _spread(cols, (*g.shape[:2], *size), stride, padding)
+
+
+def _avg_pool2d_grad_vjp(h: Any, node: RuleNode) -> Grads:
+    """d avg_pool2d_grad(g) = avg_pool2d(h): the two are each other's adjoint"""
+    kernel, stride, padding, _ = node.saved
+    return (call(AVG_POOL2D, h, saved=(kernel, stride, padding)),)
+
+
+CONV2D = Op("conv2d", _conv2d, _conv2d_vjp)
+"""PyTorch's conv2d of (N, C, H, W) by (O, C, kh, kw), plus an optional bias (O,); saved
+`(stride, padding)`."""
+CONV2D_GRAD_INPUT = Op("conv2d_grad_input", _conv2d_grad_input, _conv2d_grad_input_vjp)
+"""The transposed convolution: conv2d's gradient in its input; saved `(stride, padding, (H, W))`."""
+CONV2D_GRAD_WEIGHT = Op("conv2d_grad_weight", _conv2d_grad_weight, _conv2d_grad_weight_vjp)
+"""conv2d's gradient in its weight; saved `(stride, padding, (kh, kw))`."""
+MAX_POOL2D = Op("max_pool2d", _max_pool2d, _max_pool2d_vjp)
+"""Window maxima; saved `(kernel, stride, padding)`."""
+MAX_POOL2D_GRAD = Op("max_pool2d_grad", _max_pool2d_grad, _max_pool2d_grad_vjp)
+"""A scatter-add to flat indices: max_pool2d's gradient; saved `(flat index, input shape)`."""
+AVG_POOL2D = Op("avg_pool2d", _avg_pool2d, _avg_pool2d_vjp)
+"""Window means; saved `(kernel, stride, padding)`."""
+AVG_POOL2D_GRAD = Op("avg_pool2d_grad", _avg_pool2d_grad, _avg_pool2d_grad_vjp)
+"""avg_pool2d's gradient; saved `(kernel, stride, padding, (H, W))`."""
