@@ -24,7 +24,10 @@ class Module:
 
     Values (or object arrays of scalar Values) and Modules assigned as attributes are
     registered in assignment order, so `parameters()` lists them in layer order
-    with each layer's weight before its bias, like PyTorch.
+    with each layer's weight before its bias, like PyTorch. Buffers (`register_buffer`) are
+    arrays that belong to the state but are not trained, such as BatchNorm's running statistics:
+    `state_dict()` lists a module's parameters, then its buffers, then its children's, PyTorch's
+    order.
     """
 
     training: bool
@@ -32,13 +35,20 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_children", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_params" not in self.__dict__:
             raise AttributeError(f"call Module.__init__() before assigning {name!r}")
+        if name in self._buffers and not isinstance(value, Value | Module):
+            value = np.asarray(value)  # a new array for a buffer: it stays a buffer
+            self._buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         self._params.pop(name, None)
         self._children.pop(name, None)
+        self._buffers.pop(name, None)
         if isinstance(value, Value) or _is_scalar_parameter_grid(value):
             self._params[name] = value
         elif isinstance(value, Module):
@@ -47,6 +57,7 @@ class Module:
 
     _params: dict[str, Any]
     _children: dict[str, Module]
+    _buffers: dict[str, NDArray[Any]]
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -71,13 +82,35 @@ class Module:
         """Every trainable Value, in layer order, weight before bias."""
         return [p for _, p in self.named_parameters()]
 
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Make `self.<name>` an array of the module's state that is not trained (PyTorch's
+        `register_buffer`): in `state_dict()`, saved and loaded, never in `parameters()`."""
+        if "_params" not in self.__dict__:
+            raise AttributeError(f"call Module.__init__() before registering {name!r}")
+        self._params.pop(name, None)
+        self._children.pop(name, None)
+        self._buffers[name] = np.asarray(array)
+        object.__setattr__(self, name, self._buffers[name])
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, NDArray[Any]]]:
+        """(dotted name, buffer) pairs: the module's own, then each child's."""
+        for name, array in self._buffers.items():
+            yield prefix + name, array
+        for name, child in self._children.items():
+            yield from child.named_buffers(f"{prefix}{name}.")
+
+    def buffers(self) -> list[NDArray[Any]]:
+        """Every buffer (arrays of state that are not trained), in the order of `state_dict()`."""
+        return [b for _, b in self.named_buffers()]
+
     def zero_grad(self) -> None:
         """Clear the accumulated gradient of every parameter."""
         for p in self.parameters():
             p.zero_grad()
 
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (recursively); returns self."""
+        """Set training mode (recursively): `.training` of this module and every module in it;
+        returns self. Dropout and batch normalisation behave differently in each mode."""
         object.__setattr__(self, "training", mode)
         for child in self._children.values():
             child.train(mode)
@@ -90,13 +123,16 @@ class Module:
     # -- state ------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, NDArray[Any]]:
-        """A copy of every parameter as an array, keyed by dotted name ("0.weight", ...)."""
+        """A copy of every parameter and buffer as an array, keyed by dotted name ("0.weight",
+        "1.running_mean", ...)."""
         state: dict[str, NDArray[Any]] = {}
         for name, param in self._params.items():
             if isinstance(param, Value):
                 state[name] = np.array(param.data, copy=True)
             else:
                 state[name] = np.array([v.data for v in param.flat]).reshape(param.shape)
+        for name, array in self._buffers.items():
+            state[name] = np.array(array, copy=True)
         for child_name, child in self._children.items():
             for key, array in child.state_dict().items():
                 state[f"{child_name}.{key}"] = array
@@ -131,6 +167,8 @@ class Module:
             else:
                 for v, x in zip(param.flat, array.flat, strict=True):
                     v.data = float(x)
+        for name, buffer in self._buffers.items():
+            setattr(self, name, arrays[prefix + name].astype(buffer.dtype, copy=True))
         for child_name, child in self._children.items():
             child._assign(arrays, f"{prefix}{child_name}.")
 
