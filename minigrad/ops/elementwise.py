@@ -12,7 +12,7 @@ from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
 
 def _exp(x: Any) -> Any:
     if type(x) is float:
-        return math.exp(x) if x < 709.78 else math.inf
+        return math.exp(x) if x < 709.78 else x + math.inf  # overflow is inf; nan stays nan
     return np.exp(x)
 
 
@@ -76,7 +76,7 @@ def _softplus_vjp(g: Any, node: RuleNode) -> Grads:
 
 def _relu(x: Any) -> Any:
     if type(x) is float:
-        return x if x > 0.0 else 0.0
+        return x if x > 0.0 or x != x else 0.0  # nan propagates, as numpy's maximum does
     return np.maximum(x, 0)
 
 
