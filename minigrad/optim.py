@@ -1,4 +1,5 @@
-"""Optimizers with PyTorch's update formulas: SGD (momentum, weight decay) and Adam.
+"""Optimizers with PyTorch's update formulas: SGD (momentum, weight decay), Adam and AdamW;
+learning-rate schedules in `optim.lr_scheduler`.
 
 They see parameters only (Values with `.data` and `.grad`), never a backward strategy. Array
 parameters are updated in place; scalar-mode parameters are reassigned. Parameters that no
@@ -95,8 +96,12 @@ class Adam(Optimizer):
         self.weight_decay = weight_decay
 
     def _change(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
-        beta1, beta2 = self.betas
         g = grad + self.weight_decay * data if self.weight_decay else grad
+        return self._adam_step(g, state)
+
+    def _adam_step(self, g: Any, state: dict[str, Any]) -> Any:
+        """lr * m_hat / (sqrt(v_hat) + eps), the moments updated with the gradient g."""
+        beta1, beta2 = self.betas
         t = state.get("step", 0) + 1
         m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
         v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
@@ -104,3 +109,25 @@ class Adam(Optimizer):
         m_hat = m / (1 - beta1**t)
         v_hat = v / (1 - beta2**t)
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), PyTorch's `AdamW`: each step
+    first shrinks p by lr * weight_decay * p, then takes Adam's step on the plain gradient."""
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _change(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
+        adam = self._adam_step(grad, state)  # the decay stays out of the moments
+        return self.lr * self.weight_decay * data + adam if self.weight_decay else adam
+
+
+from minigrad import lr_scheduler as lr_scheduler  # noqa: E402 - `optim.lr_scheduler`, as in PyTorch

@@ -23,6 +23,7 @@ ABOVE_BACKWARD = (
     "minigrad.anomaly",
     "minigrad.nn",
     "minigrad.optim",
+    "minigrad.lr_scheduler",
     "minigrad.losses",
     "minigrad.layerwise",
     "minigrad.train",
