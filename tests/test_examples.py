@@ -73,6 +73,8 @@ def test_recursive_training() -> None:
     assert {engine for engine, _ in rows} >= {"callstack/after", "cachelist", "graph/naive"}
     assert all(float(difference) <= 1e-12 for _, difference in rows)
     assert "the pitfall" in out and "largest difference during the run" in out
+    assert "reference for this net is final cost 0.0221416" in out  # and how to reproduce it
+    assert "--full" in out
 
 
 def test_naive_blowup() -> None:
