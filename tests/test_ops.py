@@ -267,6 +267,18 @@ def linear_cases() -> list[Case]:
     return cases
 
 
+def loss_cases() -> list[Case]:
+    """The fused mean squared error: prediction, target, or both differentiated."""
+    from minigrad.nn.functional import mse_loss
+
+    p, t = data((4, 3), 115), data((4, 3), 116)
+    return [
+        Case("mse-both", lambda p, t: apply(mg_ops.MSE, p, t), values(p, t)),
+        Case("mse-loss-batch", lambda p, t=t: mse_loss(p, t), values(p)),
+        Case("mse-1d", lambda p, t=t[0]: mse_loss(p, t), values(p[0])),
+    ]
+
+
 AXES: list[int | tuple[int, ...] | None] = [None, 0, 1, -1, (0, 2), (2, 0, 1)]
 
 
@@ -407,6 +419,7 @@ ALL_CASES = (
     + unary_cases()
     + matmul_cases()
     + linear_cases()
+    + loss_cases()
     + reduction_cases()
     + shape_cases()
     + layer_op_cases()
@@ -457,6 +470,24 @@ def test_every_op_in_the_table_has_a_case() -> None:
 
 
 # -- what the rules must do beyond matching on generic points ----------------------------------
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_fused_mse_equals_the_composed_ops_and_keeps_float32(strategy: str) -> None:
+    from minigrad.nn.functional import mse_loss
+
+    for dtype in (np.float64, np.float32):
+        p, t = data((4, 3), 117).astype(dtype), data((4, 3), 118).astype(dtype)
+        fused, composed = mg.Value(p), mg.Value(p)
+        loss = mse_loss(fused, t)
+        loss.backward(strategy=strategy)
+        reference = ((composed - t) ** 2).mean()
+        reference.backward(strategy=strategy)
+        assert loss.op is mg_ops.MSE and loss.data.dtype == dtype and fused.grad.dtype == dtype
+        np.testing.assert_allclose(loss.data, reference.data, rtol=1e-6)
+        np.testing.assert_allclose(fused.grad, composed.grad, rtol=1e-6)
+    with pytest.raises(mg.ShapeError, match=r"\(4, 3\) and \(3,\)"):
+        apply(mg_ops.MSE, mg.Value(data((4, 3), 1)), data((3,), 2))
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -18,6 +18,7 @@ from minigrad.ops.conv import (
 from minigrad.ops.core import Grads, Op, Rule, RuleNode, unbroadcast
 from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
 from minigrad.ops.linalg import LINEAR, MATMUL
+from minigrad.ops.loss import MSE
 from minigrad.ops.reduce import MAX, MEAN, SUM
 from minigrad.ops.shape import BROADCAST_TO, GETITEM, RESHAPE, SCATTER, TRANSPOSE
 
@@ -37,6 +38,7 @@ OPS: tuple[Op, ...] = (
     SOFTPLUS,
     MATMUL,
     LINEAR,
+    MSE,
     SUM,
     MEAN,
     MAX,
@@ -68,6 +70,7 @@ __all__ = [
     "EXP",
     "GETITEM",
     "LINEAR",
+    "MSE",
     "LOG",
     "MATMUL",
     "MAX",
