@@ -1,8 +1,8 @@
 """Convolution and pooling over (N, C, H, W) arrays, each one fused op per layer.
 
 `CONV2D` is PyTorch's `conv2d` (cross-correlation; weight (out, in, kh, kw); optional bias): its
-forward reads every kh x kw window through `sliding_window_view` (no copy) and contracts windows
-with the weight in one `tensordot`, which numpy runs as one matrix product. A convolution is
+forward reads every kh x kw window through `sliding_window_view`, copies the windows once into a
+(C kh kw, N OH OW) matrix (im2col) and multiplies it by the weight in one matrix product. A convolution is
 linear in its input and in its weight, so its two gradients are convolutions too:
 
 - `CONV2D_GRAD_INPUT(g, w)`, the transposed convolution: each output gradient spread back over
@@ -47,18 +47,31 @@ def _windows(x: Any, kernel: Pair, stride: Pair) -> Any:
     return view[:, :, ::sh, ::sw] if sh > 1 or sw > 1 else view
 
 
-def _spread(cols: Any, shape: tuple[int, ...], stride: Pair, padding: Pair) -> Any:
-    """The adjoint of `_windows`: window entries `cols` (N, C, OH, OW, kh, kw) added back onto
-    an input of `shape` (the padding cropped off again)."""
-    n, c, h, w = shape
+def _columns(x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:
+    """im2col: x's windows copied into a (C, kh, kw, N, OH, OW) array (one copy, in the order
+    that makes the copy fastest and the product one matrix product)."""
+    windows = _windows(_padded(x, padding), kernel, stride)
+    return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
+
+
+def _spread(cols: Any, size: tuple[int, ...], stride: Pair, padding: Pair) -> Any:
+    """The adjoint of `_columns`: window entries `cols` (A, kh, kw, B, OH, OW) added back onto
+    an (A, B, H, W) input of size (H, W), the padding cropped off again."""
+    a, kh, kw, b, oh, ow = cols.shape
+    h, w = size
     ph, pw = padding
     sh, sw = stride
-    _, _, oh, ow, kh, kw = cols.shape
-    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    out = np.zeros((a, b, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for i in range(kh):  # one strided add per kernel offset: kh * kw adds, not one per pixel
         for j in range(kw):
-            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[:, :, :, :, i, j]
+            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[:, i, j]
     return out[:, :, ph : ph + h, pw : pw + w]
+
+
+def _channels_first(g: Any) -> Any:
+    """An (N, O, OH, OW) gradient as an (O, N OH OW) matrix (free when g came from `_conv2d`,
+    whose output is a transposed view of exactly that)."""
+    return g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
 
 
 # -- convolution ---------------------------------------------------------------------------------
@@ -68,14 +81,16 @@ def _conv2d(x: Any, weight: Any, *rest: Any) -> Any:
     """conv2d(x, w)[n, o, i, j] = sum_{c, a, b} x_padded[n, c, i*sh + a, j*sw + b] w[o, c, a, b]
     (+ bias[o]); `rest` is `(bias, saved)` or `(saved,)`."""
     *bias, (stride, padding) = rest
-    windows = _windows(_padded(x, padding), weight.shape[2:], stride)
-    out = np.tensordot(windows, weight, axes=((1, 4, 5), (1, 2, 3)))  # (N, OH, OW, O)
+    cols = _columns(x, weight.shape[2:], stride, padding)  # (C, kh, kw, N, OH, OW)
+    n, oh, ow = cols.shape[3:]
+    out = weight.reshape(weight.shape[0], -1) @ cols.reshape(-1, n * oh * ow)  # (O, N OH OW)
     if bias:
-        if np.result_type(out, bias[0]) == out.dtype:
-            out += bias[0]  # the product is a fresh array: add in place
+        column = bias[0][:, None]
+        if np.result_type(out, column) == out.dtype:
+            out += column  # the product is a fresh array: add in place
         else:
-            out = out + bias[0]  # the bias promotes the dtype, as numpy's rules say
-    return out.transpose(0, 3, 1, 2)
+            out = out + column  # the bias promotes the dtype, as numpy's rules say
+    return out.reshape(-1, n, oh, ow).transpose(1, 0, 2, 3)
 
 
 def _conv2d_vjp(g: Any, node: RuleNode) -> Grads:
@@ -99,9 +114,10 @@ def _conv2d_grad_input(g: Any, weight: Any, params: tuple[Pair, Pair, Pair]) -> 
     """conv2d_grad_input(g, w) = the transposed convolution: g[n, o, i, j] w[o, c, a, b] added
     at x[n, c, i*sh + a - ph, j*sw + b - pw]"""
     stride, padding, size = params
-    cols = np.tensordot(g, weight, axes=((1,), (0,)))  # (N, OH, OW, C, kh, kw)
-    shape = (g.shape[0], weight.shape[1], *size)
-    return _spread(cols.transpose(0, 3, 1, 2, 4, 5), shape, stride, padding)
+    o, c, kh, kw = weight.shape
+    cols = weight.reshape(o, -1).T @ _channels_first(g)  # (C kh kw, N OH OW)
+    cols = cols.reshape(c, kh, kw, *g.shape[:1], *g.shape[2:])
+    return _spread(cols, size, stride, padding).transpose(1, 0, 2, 3)
 
 
 def _conv2d_grad_input_vjp(h: Any, node: RuleNode) -> Grads:
@@ -122,9 +138,9 @@ def _conv2d_grad_weight(x: Any, g: Any, params: tuple[Pair, Pair, Pair]) -> Any:
     """conv2d_grad_weight(x, g)[o, c, a, b] = sum_{n, i, j} g[n, o, i, j]
     x_padded[n, c, i*sh + a, j*sw + b]"""
     stride, padding, kernel = params
-    windows = _windows(_padded(x, padding), kernel, stride)
-    out = np.tensordot(g, windows, axes=((0, 2, 3), (0, 2, 3)))  # (O, C, kh, kw)
-    return out
+    cols = _columns(x, kernel, stride, padding)  # (C, kh, kw, N, OH, OW)
+    out = _channels_first(g) @ cols.reshape(-1, g.shape[0] * g.shape[2] * g.shape[3]).T
+    return out.reshape(g.shape[1], *cols.shape[:3])
 
 
 def _conv2d_grad_weight_vjp(h: Any, node: RuleNode) -> Grads:
@@ -201,8 +217,10 @@ def _avg_pool2d_grad(g: Any, params: tuple[Pair, Pair, Pair, Pair]) -> Any:
     """avg_pool2d_grad(g) = g[n, c, i, j] / (kh kw) added over window (i, j) of an (H, W) input"""
     kernel, stride, padding, size = params
     kh, kw = kernel
-    cols = np.broadcast_to((g / (kh * kw))[..., None, None], (*g.shape, kh, kw))
-    return _spread(cols, (*g.shape[:2], *size), stride, padding)
+    share = (g / (kh * kw))[:, None, None]  # (N, 1, 1, C, OH, OW): the same for every offset
+    return _spread(
+        np.broadcast_to(share, (g.shape[0], kh, kw, *g.shape[1:])), size, stride, padding
+    )
 
 
 def _avg_pool2d_grad_vjp(h: Any, node: RuleNode) -> Grads:
