@@ -2,8 +2,8 @@
 
 `CONV2D` is PyTorch's `conv2d` (cross-correlation; weight (out, in, kh, kw); optional bias): its
 forward reads every kh x kw window through `sliding_window_view`, copies the windows once into a
-(C kh kw, N OH OW) matrix (im2col) and multiplies it by the weight in one matrix product. A convolution is
-linear in its input and in its weight, so its two gradients are convolutions too:
+(C kh kw, N OH OW) matrix (im2col) and multiplies it by the weight in one matrix product. A
+convolution is linear in its input and in its weight, so its two gradients are convolutions too:
 
 - `CONV2D_GRAD_INPUT(g, w)`, the transposed convolution: each output gradient spread back over
   the window it was read from;
@@ -22,6 +22,7 @@ Every op's `saved` holds pairs: `(stride, padding)`, plus the shape an adjoint m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -160,23 +161,44 @@ def _conv2d_grad_weight_vjp(h: Any, node: RuleNode) -> Grads:
 # -- pooling -------------------------------------------------------------------------------------
 
 
+def _offsets(
+    x: Any, kernel: Pair, stride: Pair, padding: Pair, fill: float
+) -> Iterator[tuple[int, int, Any]]:
+    """For each kernel offset (a, b) in row-major order: the (N, C, OH, OW) view of the padded
+    x that holds entry (a, b) of every window."""
+    xp = _padded(x, padding, fill)
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+    for a in range(kh):
+        for b in range(kw):
+            yield a, b, xp[:, :, a : a + sh * oh : sh, b : b + sw * ow : sw]
+
+
 def _max_pool2d(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
     """max_pool2d(x)[n, c, i, j] = max of x's window at (i*sh - ph, j*sw - pw); padding is -inf"""
-    kernel, stride, padding = params
-    windows = _windows(_padded(x, padding, -np.inf), kernel, stride)
-    return windows.max(axis=(4, 5))
+    out = None
+    for _, _, part in _offsets(x, *params, -np.inf):  # kh * kw elementwise maxima: a reduction
+        if out is None:  # over small strided axes would be many times slower
+            out = part.copy()
+        else:
+            np.maximum(out, part, out=out)
+    return out
 
 
-def _argmax_index(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
-    """The flat index into x of each window's maximum (the first in row-major order on ties)."""
+def _argmax_index(x: Any, out: Any, params: tuple[Pair, Pair, Pair]) -> Any:
+    """The flat index into x of each window's maximum `out` (the first in row-major order on
+    ties)."""
     kernel, stride, padding = params
     n, c, h, w = x.shape
-    kh, kw = kernel
-    windows = _windows(_padded(x, padding, -np.inf), kernel, stride)
-    _, _, oh, ow = windows.shape[:4]
-    best = windows.reshape(n, c, oh, ow, kh * kw).argmax(axis=4)  # one copy of the windows
-    rows = np.arange(oh)[:, None] * stride[0] + best // kw - padding[0]
-    cols = np.arange(ow)[None, :] * stride[1] + best % kw - padding[1]
+    best = np.full(out.shape, -1, dtype=np.intp)  # the winning offset a * kw + b, -1 for none yet
+    for a, b, part in _offsets(x, *params, -np.inf):
+        best[(part == out) & (best < 0)] = a * kernel[1] + b
+    if (best < 0).any():  # a window holding NaN: its maximum is NaN, and the NaN wins
+        for a, b, part in _offsets(x, *params, -np.inf):
+            best[np.isnan(part) & (best < 0)] = a * kernel[1] + b
+    _, _, oh, ow = out.shape
+    rows = np.arange(oh)[:, None] * stride[0] + best // kernel[1] - padding[0]
+    cols = np.arange(ow)[None, :] * stride[1] + best % kernel[1] - padding[1]
     planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
     return planes + rows * w + cols
 
@@ -184,7 +206,7 @@ def _argmax_index(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
 def _max_pool2d_vjp(g: Any, node: RuleNode) -> Grads:
     """d max_pool2d(x) = g added at each window's maximum, 0 elsewhere (a tie goes to the first)"""
     x = data_of(node.parents[0].data)  # which entry wins is not differentiated
-    index = _argmax_index(x, node.saved)
+    index = _argmax_index(x, data_of(node.data), node.saved)
     return (call(MAX_POOL2D_GRAD, g, saved=(index, x.shape)),)
 
 
