@@ -67,7 +67,6 @@ class Value:
     """
 
     __slots__ = ("data", "_grad", "parents", "op", "saved", "label", "requires_grad", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to Value's reflected operators: ndarray * Value works
 
     data: Data
     _grad: Any
@@ -214,6 +213,44 @@ class Value:
     def __neg__(self) -> Value:
         return apply(ops.NEG, self)
 
+    def __abs__(self) -> Value:
+        return apply(ops.ABS, self)
+
+    # -- comparisons: elementwise tests on the data, not differentiated -----------------------
+    # `==` and `!=` stay identity (the graph keys nodes by identity): `mg.equal` compares values.
+
+    def __lt__(self, other: Operand) -> Any:
+        return _compared(self.data < _data(other))
+
+    def __le__(self, other: Operand) -> Any:
+        return _compared(self.data <= _data(other))
+
+    def __gt__(self, other: Operand) -> Any:
+        return _compared(self.data > _data(other))
+
+    def __ge__(self, other: Operand) -> Any:
+        return _compared(self.data >= _data(other))
+
+    # -- numpy interoperability (NEP 13 and NEP 18): `minigrad.numpy_api` ---------------------
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy ufuncs on Values run minigrad's op (`np.exp(v)`, `ndarray * v`), or refuse."""
+        import minigrad.numpy_api as numpy_api  # the layer above this one, loaded by then
+
+        return numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """numpy functions on Values run minigrad's (`np.sum(v, axis=1)`), or refuse."""
+        import minigrad.numpy_api as numpy_api
+
+        return numpy_api.array_function(func, types, args, kwargs)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
+        raise TypeError(
+            "a Value is not converted to an array implicitly (its graph would be lost): "
+            "use mg.stack([...]) to build one Value from several, or v.numpy() for the data"
+        )
+
     # -- elementwise ------------------------------------------------------------------------
 
     def exp(self) -> Value:
@@ -240,6 +277,45 @@ class Value:
         """max(x, 0), elementwise."""
         return apply(ops.RELU, self)
 
+    def abs(self) -> Value:
+        """|x|, elementwise (also `abs(x)`); the gradient at 0 is 0, as PyTorch's."""
+        return apply(ops.ABS, self)
+
+    def sqrt(self) -> Value:
+        """Square root, elementwise (nan below 0; the gradient at 0 is inf)."""
+        return apply(ops.SQRT, self)
+
+    def sin(self) -> Value:
+        """Sine, elementwise."""
+        return apply(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine, elementwise."""
+        return apply(ops.COS, self)
+
+    def exp2(self) -> Value:
+        """2^x, elementwise."""
+        return apply(ops.EXP2, self)
+
+    def log1p(self) -> Value:
+        """log(1 + x), elementwise, accurate for small |x|."""
+        return apply(ops.LOG1P, self)
+
+    def expm1(self) -> Value:
+        """e^x - 1, elementwise, accurate for small |x|."""
+        return apply(ops.EXPM1, self)
+
+    def sign(self) -> Value:
+        """-1, 0 or 1 by the sign of x, elementwise; its gradient is 0 everywhere."""
+        return apply(ops.SIGN, self)
+
+    def clip(self, lo: Any = None, hi: Any = None) -> Value:
+        """x limited to [lo, hi] (constants; either may be None); the gradient passes where
+        lo <= x <= hi, bounds included (PyTorch's clamp)."""
+        if lo is None and hi is None:
+            raise TypeError("clip needs a lower bound, an upper bound or both; got neither")
+        return apply(ops.CLIP, self, saved=(_bound(lo), _bound(hi)))
+
     # -- reductions and shape ---------------------------------------------------------------
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
@@ -253,6 +329,62 @@ class Value:
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Maximum over `axis`; the gradient is split evenly between tied maxima."""
         return apply(ops.MAX, self, saved=(axis, keepdims))
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Minimum over `axis`; the gradient is split evenly between tied minima."""
+        return apply(ops.MIN, self, saved=(axis, keepdims))
+
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Product over `axis` (all axes when None); exact gradients at zero entries too."""
+        return apply(ops.PROD, self, saved=(axis, keepdims))
+
+    def var(
+        self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+    ) -> Value:
+        """Variance over `axis`: the sum of squared deviations from the mean over (n - ddof)."""
+        deviation = self - self.mean(axis=axis, keepdims=True)
+        squared = deviation * deviation
+        if ddof == 0:
+            return squared.mean(axis=axis, keepdims=keepdims)
+        shape = self.shape
+        axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+        n = 1
+        for a in axes:
+            n *= shape[a]
+        return squared.sum(axis=axis, keepdims=keepdims) / float(n - ddof)
+
+    def std(
+        self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+    ) -> Value:
+        """Standard deviation over `axis`: sqrt(var(axis, ddof)) (its gradient is inf where the
+        variance is 0)."""
+        return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+
+    def cumsum(self, axis: int | None = None) -> Value:
+        """Running sum along `axis` (of the flattened data when None, as numpy's)."""
+        return apply(ops.CUMSUM, self, saved=axis)
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """log(sum(e^x)) over `axis`, computed as m + log(sum(e^(x - m))) with m the (constant)
+        maximum, so no exp overflows; its gradient is softmax(x)."""
+        if type(self.data) is float:
+            return self + 0.0  # one number: its own logsumexp
+        top = np.max(self.data, axis=axis, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0).astype(self.dtype)  # rows of -inf
+        summed = (self - top).exp().sum(axis=axis, keepdims=keepdims).log()
+        return summed + (top if keepdims else np.squeeze(top, axis=axis))
+
+    def log_softmax(self, axis: int = -1) -> Value:
+        """x - logsumexp(x) along `axis`, computed from x - max(x) so no exp overflows."""
+        top = np.max(self.data, axis=axis, keepdims=True)
+        shifted = self - np.where(np.isfinite(top), top, 0.0).astype(self.dtype)
+        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+    def softmax(self, axis: int = -1) -> Value:
+        """e^x / sum(e^x) along `axis`, computed from x - max(x) so no exp overflows."""
+        top = np.max(self.data, axis=axis, keepdims=True)
+        exps = (self - np.where(np.isfinite(top), top, 0.0).astype(self.dtype)).exp()
+        return exps / exps.sum(axis=axis, keepdims=True)
 
     def reshape(self, *shape: Any) -> Value:
         """The same elements in a new shape (`reshape(2, 3)` or `reshape((2, 3))`)."""
@@ -269,12 +401,65 @@ class Value:
         """The transpose (axes reversed)."""
         return self.transpose()
 
+    def ravel(self) -> Value:
+        """The elements as a 1-d Value (numpy's order)."""
+        return apply(ops.RESHAPE, self, saved=(-1,))
+
+    def flatten(self) -> Value:
+        """The elements as a 1-d Value (the same as `ravel`)."""
+        return apply(ops.RESHAPE, self, saved=(-1,))
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value:
+        """Drop axes of size 1 (all of them when `axis` is None)."""
+        return apply(ops.RESHAPE, self, saved=_shape_after(np.squeeze, self, "squeeze", axis))
+
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Value:
+        """Insert axes of size 1 at `axis`."""
+        target = _shape_after(np.expand_dims, self, "expand_dims", axis)
+        return apply(ops.RESHAPE, self, saved=target)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Value:
+        """Exchange two axes."""
+        _shape_after(np.swapaxes, self, "swapaxes", axis1, axis2)  # checks the axes
+        order = list(range(self.ndim))
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return apply(ops.TRANSPOSE, self, saved=tuple(order))
+
     def __getitem__(self, index: Any) -> Value:
         if type(self.data) is float:
             raise TypeError("a scalar Value cannot be indexed")
         if isinstance(index, Value):
             index = index.data
         return apply(ops.GETITEM, self, saved=index)
+
+
+def _data(x: Any) -> Any:
+    """An operand's data: a Value's `.data`, anything else as it is."""
+    return x.data if isinstance(x, Value) else x
+
+
+def _compared(result: Any) -> Any:
+    """A comparison's result: a Python bool (scalar mode) or a numpy bool array."""
+    return result if type(result) is bool else np.asarray(result)
+
+
+def _bound(x: Any) -> Any:
+    """A clip bound: None, a float, or an array (a Value's data is a constant here)."""
+    x = _data(x)
+    if x is None or type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool | np.floating):
+        return float(x)
+    return x if isinstance(x, np.floating) else np.asarray(x)
+
+
+def _shape_after(reshaper: Any, x: Value, name: str, *args: Any) -> tuple[int, ...]:
+    """The shape numpy's `reshaper` gives x's shape, or a ShapeError naming both."""
+    try:
+        return tuple(np.shape(reshaper(np.broadcast_to(0.0, x.shape), *args)))
+    except (ValueError, IndexError, TypeError) as error:
+        arguments = ", ".join(map(repr, args))
+        raise ShapeError(f"{name}({arguments}) does not fit shape {x.shape}: {error}") from None
 
 
 # -- the node constructor (the hot path: keep it lean) ----------------------------------------

@@ -20,6 +20,8 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "minigrad"
 # Layers above the graph walks: the node class and everything built on it.
 ABOVE_BACKWARD = (
     "minigrad.value",
+    "minigrad.functions",
+    "minigrad.numpy_api",
     "minigrad.anomaly",
     "minigrad.nn",
     "minigrad.optim",

@@ -413,6 +413,110 @@ def layer_op_cases() -> list[Case]:
     ]
 
 
+def more_unary_cases() -> list[Case]:
+    """abs, sqrt, sin, cos, exp2, log1p, expm1, sign and clip, scalar and tensor mode."""
+    cases = []
+    for shape in (None, (2, 3)):
+        x = data(shape, 23)
+        p = data(shape, 24, positive=True)
+        tag = "scalar" if shape is None else str(shape)
+        cases += [
+            Case(f"abs-{tag}", lambda v: v.abs(), values(x)),
+            Case(f"abs-builtin-{tag}", lambda v: abs(v), values(-p)),
+            Case(f"sqrt-{tag}", lambda v: v.sqrt(), values(p)),
+            Case(f"sin-{tag}", lambda v: v.sin(), values(x * 2.0)),
+            Case(f"cos-{tag}", lambda v: v.cos(), values(x * 2.0)),
+            Case(f"exp2-{tag}", lambda v: v.exp2(), values(x)),
+            Case(f"log1p-{tag}", lambda v: v.log1p(), values(p - 0.4)),
+            Case(f"expm1-{tag}", lambda v: v.expm1(), values(x)),
+            Case(f"sign-times-x-{tag}", lambda v: v.sign() * v, values(x)),
+            Case(f"clip-{tag}", lambda v: v.clip(-0.9, 1.1), values(x)),
+        ]
+    cases += [
+        Case("clip-lower-only", lambda v: v.clip(lo=0.2), values(data((2, 3), 25))),
+        Case("clip-array-bound", lambda v: v.clip(np.full(3, -0.8), 0.9), values(data((2, 3), 6))),
+        Case("clip-scalar-below", lambda v: v.clip(1.0, 2.0), values(0.3)),
+    ]
+    return cases
+
+
+def more_reduction_cases() -> list[Case]:
+    """min, prod, cumsum, and the composed var, std, logsumexp, softmax and log_softmax."""
+    x = distinct((2, 3, 4), 33)
+    m = data((3, 4), 34)
+    one_zero = np.array([[0.0, 1.3, -0.7], [0.9, -1.1, 1.4]])
+    two_zeros = np.array([[0.0, 1.3, 0.0], [0.9, -1.1, 1.4]])
+    return [
+        Case("min-all", lambda v: v.min(), values(x)),
+        Case("min-axis1", lambda v: v.min(axis=1), values(x)),
+        Case("min-axes-keepdims", lambda v: v.min(axis=(0, 2), keepdims=True), values(x)),
+        Case("min-scalar-mode", lambda v: v.min(), values(-0.8)),
+        Case("prod-all", lambda v: v.prod(), values(m * 0.9)),
+        Case("prod-axis1-keepdims", lambda v: v.prod(axis=1, keepdims=True), values(m)),
+        Case("prod-axes", lambda v: v.prod(axis=(0, 2)), values(data((2, 3, 2), 35))),
+        Case("prod-one-zero", lambda v: v.prod(axis=1), values(one_zero)),
+        Case("prod-two-zeros-all", lambda v: v.prod(), values(two_zeros)),
+        Case("prod-scalar-mode", lambda v: v.prod(), values(1.3)),
+        Case("cumsum-axis0", lambda v: v.cumsum(0), values(m)),
+        Case("cumsum-axis-last", lambda v: v.cumsum(-1), values(x)),
+        Case("cumsum-flat", lambda v: v.cumsum(), values(m)),
+        Case("cumsum-scalar-mode", lambda v: v.cumsum(), values(0.6)),
+        Case("var-all", lambda v: v.var(), values(m)),
+        Case("var-axis1-ddof1-keepdims", lambda v: v.var(axis=1, ddof=1, keepdims=True), values(m)),
+        Case("std-axis0", lambda v: v.std(axis=0), values(m)),
+        Case("logsumexp-all", lambda v: v.logsumexp(), values(m)),
+        Case("logsumexp-axis1-keepdims", lambda v: v.logsumexp(axis=1, keepdims=True), values(m)),
+        Case("logsumexp-wide", lambda v: v.logsumexp(axis=0), values(m * 400.0)),
+        Case("softmax", lambda v: v.softmax(), values(m)),
+        Case("log-softmax-axis0", lambda v: v.log_softmax(axis=0), values(m)),
+    ]
+
+
+def more_shape_cases() -> list[Case]:
+    x = distinct((2, 1, 3), 42)
+    return [
+        Case("ravel", lambda v: v.ravel(), values(x)),
+        Case("flatten", lambda v: v.flatten(), values(x)),
+        Case("squeeze-all", lambda v: v.squeeze(), values(x)),
+        Case("squeeze-axis", lambda v: v.squeeze(1), values(x)),
+        Case("expand-dims", lambda v: v.expand_dims((0, -1)), values(x)),
+        Case("swapaxes", lambda v: v.swapaxes(0, -1), values(x)),
+    ]
+
+
+def function_cases() -> list[Case]:
+    """maximum, minimum, where, concatenate, stack, einsum, outer and dot."""
+    a, b = data((2, 3), 50), data((3,), 51)
+    c = data((4, 3), 52)
+    return [
+        Case("maximum-broadcast", lambda x, y: mg.maximum(x, y), values(a, b)),
+        Case("maximum-constant", lambda x: mg.maximum(x, 0.3), values(a)),
+        Case("maximum-scalar-mode", lambda x, y: mg.maximum(x, y), values(0.4, -0.9)),
+        Case("minimum-broadcast", lambda x, y: mg.minimum(y, x), values(a, b)),
+        Case("minimum-scalar-mode", lambda x, y: mg.minimum(x, y), values(0.4, -0.9)),
+        Case("where-broadcast", lambda x, y: mg.where(x > 0, x, y * y), values(a, b)),
+        Case("where-constant-branch", lambda x: mg.where(x < 0, 0.1 * x, x), values(a)),
+        Case("where-scalar-mode", lambda x, y: mg.where(x > y, x * y, y), values(0.4, -0.9)),
+        Case("concatenate-axis0", lambda x, y: mg.concatenate([x, y]), values(a, c)),
+        Case("concatenate-axis1-array", lambda x: mg.concatenate([x, c.T[:2]], 1), values(a)),
+        Case("concatenate-flat", lambda x, y: mg.concatenate([x, y], None), values(a, b)),
+        Case("stack-axis0", lambda x, y: mg.stack([x, y, x]), values(a, a * 0.5)),
+        Case("stack-axis-last", lambda x, y: mg.stack([x, y], axis=-1), values(b, b + 1.0)),
+        Case("stack-scalar-mode", lambda x, y: mg.stack([x, y, x * y]), values(0.4, -0.9)),
+        Case("einsum-matmul", lambda x, y: mg.einsum("ij,kj->ik", x, y), values(a, c)),
+        Case(
+            "einsum-batched",
+            lambda x, y: mg.einsum("bij,bjk->bik", x, y),
+            values(data((2, 2, 3), 53), data((2, 3, 2), 54)),
+        ),
+        Case("einsum-to-scalar", lambda x, y: mg.einsum("ij,j->", x, y), values(a, b)),
+        Case("einsum-summed-alone", lambda x, y: mg.einsum("ij,jk->k", x, y), values(a, c.T)),
+        Case("einsum-implicit-one", lambda x: mg.einsum("ij", x), values(a)),
+        Case("outer", lambda x, y: mg.outer(x, y), values(b, data((4,), 55))),
+        Case("dot-nd", lambda x, y: mg.dot(x, y), values(a, data((2, 3, 2), 56))),
+    ]
+
+
 ALL_CASES = (
     binary_cases()
     + power_cases()
@@ -423,6 +527,10 @@ ALL_CASES = (
     + reduction_cases()
     + shape_cases()
     + layer_op_cases()
+    + more_unary_cases()
+    + more_reduction_cases()
+    + more_shape_cases()
+    + function_cases()
 )
 
 

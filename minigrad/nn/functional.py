@@ -123,15 +123,13 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
 
 
 def log_softmax(logits: Value, axis: int = -1) -> Value:
-    """x - log(sum(e^x)), computed after subtracting the (constant) maximum so e^x <= 1."""
-    top: NDArray[Any] = np.max(logits.data, axis=axis, keepdims=True)
-    shifted = logits - top
-    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+    """x - log(sum(e^x)), computed after subtracting the (constant) maximum: `Value.log_softmax`."""
+    return logits.log_softmax(axis)
 
 
 def softmax(logits: Value, axis: int = -1) -> Value:
-    """e^x / sum(e^x), stable for large |x|."""
-    return log_softmax(logits, axis).exp()
+    """e^x / sum(e^x), stable for large |x|: `Value.softmax`."""
+    return logits.softmax(axis)
 
 
 def _labels(labels: Any, n: int, classes: int) -> Any:

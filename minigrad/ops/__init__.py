@@ -6,6 +6,8 @@ a method (or `minigrad` a function) that builds its node with `minigrad.value.ap
 """
 
 from minigrad.ops.arithmetic import ADD, DIV, MUL, NEG, POW, POWER, SUB
+from minigrad.ops.combine import CONCATENATE, MAXIMUM, MINIMUM, STACK, WHERE
+from minigrad.ops.contract import EINSUM
 from minigrad.ops.conv import (
     AVG_POOL2D,
     AVG_POOL2D_GRAD,
@@ -19,8 +21,9 @@ from minigrad.ops.core import Grads, Op, Rule, RuleNode, unbroadcast
 from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
 from minigrad.ops.linalg import LINEAR, MATMUL
 from minigrad.ops.loss import MSE
-from minigrad.ops.reduce import MAX, MEAN, SUM
+from minigrad.ops.reduce import CUMSUM, MAX, MEAN, MIN, PROD, SUM
 from minigrad.ops.shape import BROADCAST_TO, GETITEM, RESHAPE, SCATTER, TRANSPOSE
+from minigrad.ops.unary import ABS, CLIP, COS, EXP2, EXPM1, LOG1P, SIGN, SIN, SQRT
 
 OPS: tuple[Op, ...] = (
     ADD,
@@ -54,12 +57,48 @@ OPS: tuple[Op, ...] = (
     MAX_POOL2D_GRAD,
     AVG_POOL2D,
     AVG_POOL2D_GRAD,
+    ABS,
+    SQRT,
+    SIN,
+    COS,
+    EXP2,
+    LOG1P,
+    EXPM1,
+    SIGN,
+    CLIP,
+    MIN,
+    PROD,
+    CUMSUM,
+    MAXIMUM,
+    MINIMUM,
+    WHERE,
+    CONCATENATE,
+    STACK,
+    EINSUM,
 )
 """Every op minigrad has, once (the op tests check that each one is covered; names may repeat:
 `POW`, a ** b with b a Value, and `POWER`, a ** n with n a number, are both "pow")."""
 
 __all__ = [
+    "ABS",
     "ADD",
+    "CLIP",
+    "CONCATENATE",
+    "COS",
+    "CUMSUM",
+    "EINSUM",
+    "EXP2",
+    "EXPM1",
+    "LOG1P",
+    "MAXIMUM",
+    "MIN",
+    "MINIMUM",
+    "PROD",
+    "SIGN",
+    "SIN",
+    "SQRT",
+    "STACK",
+    "WHERE",
     "AVG_POOL2D",
     "AVG_POOL2D_GRAD",
     "BROADCAST_TO",

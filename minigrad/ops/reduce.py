@@ -1,4 +1,5 @@
-"""Reductions: sum, mean and max over all axes or some. `saved` is `(axis, keepdims)`."""
+"""Reductions: sum, mean, max, min and prod over all axes or some (`saved` is `(axis, keepdims)`),
+and the running sum `cumsum` along one axis (`saved` is the axis)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,21 @@ def _max(x: Any, params: tuple[Axis, bool]) -> Any:
 
 def _max_vjp(g: Any, node: RuleNode) -> Grads:
     """d max(x) = g at the maximal entries, split evenly between ties, 0 elsewhere"""
+    return _extremum_vjp(g, node)
+
+
+def _min(x: Any, params: tuple[Axis, bool]) -> Any:
+    axis, keepdims = params
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def _min_vjp(g: Any, node: RuleNode) -> Grads:
+    """d min(x) = g at the minimal entries, split evenly between ties, 0 elsewhere"""
+    return _extremum_vjp(g, node)
+
+
+def _extremum_vjp(g: Any, node: RuleNode) -> Grads:
+    """The gradient of max or min: the entries equal to the output share g evenly."""
     x = data_of(node.parents[0].data)  # which entries win is not differentiated
     axis, keepdims = node.saved
     if type(x) is float:
@@ -81,6 +97,65 @@ def _max_vjp(g: Any, node: RuleNode) -> Grads:
     return (share * _expand(g, x, axis, keepdims),)
 
 
+def _prod(x: Any, params: tuple[Axis, bool]) -> Any:
+    axis, keepdims = params
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(g: Any, node: RuleNode) -> Grads:
+    """d prod(x) = g * prod(x) / x: the product of the other entries (exact at zeros too)"""
+    x = node.parents[0].data
+    axis, keepdims = node.saved
+    values = data_of(x)  # whether an entry is zero is not differentiated
+    if type(values) is float or values.ndim == 0:
+        return (_spread(g, x, node.saved),)
+    spread = _expand(g, values, axis, keepdims)
+    if np.all(values != 0):  # the common case: divide the product by each entry
+        return (spread * _expand(node.data, values, axis, keepdims) / x,)
+    return (spread * _others_product(x, _normalized_axes(axis, values.ndim)),)
+
+
+def _others_product(x: Any, axes: tuple[int, ...]) -> Any:
+    """For each entry of x, the product of the other entries over `axes` (no division: a zero
+    entry does not make its neighbours' gradients 0 / 0). Arrays and graph nodes alike."""
+    shape = np.shape(data_of(x))
+    rest = [a for a in range(len(shape)) if a not in axes]
+    order = (*rest, *axes)
+    moved = x.transpose(order)
+    lead = tuple(shape[a] for a in rest)
+    n = math.prod(shape[a] for a in axes)
+    eye = np.eye(n, dtype=data_of(x).dtype)
+    # row i of the last two axes: the entries with the i-th replaced by 1
+    rows = moved.reshape((*lead, 1, n)) * (1.0 - eye) + eye
+    others = call(PROD, rows, saved=(-1, False))
+    inverse = tuple(int(i) for i in np.argsort(order))
+    return others.reshape(tuple(shape[a] for a in order)).transpose(inverse)
+
+
+def _cumsum(x: Any, axis: int | None) -> Any:
+    if type(x) is float:  # one number: its running sum is itself (scalar mode stays scalar)
+        return x
+    return np.cumsum(x, axis=axis)
+
+
+def _cumsum_vjp(g: Any, node: RuleNode) -> Grads:
+    """d cumsum(x) = the running sum of g taken from the end, reversed back"""
+    x = data_of(node.parents[0].data)
+    axis = node.saved
+    if type(x) is float:
+        return (g,)
+    if axis is None:  # numpy sums the flattened array
+        backwards = slice(None, None, -1)
+        return (call(CUMSUM, g[backwards], saved=0)[backwards].reshape(x.shape),)
+    a = axis % x.ndim
+    flip = (*(slice(None),) * a, slice(None, None, -1))
+    return (call(CUMSUM, g[flip], saved=a)[flip],)
+
+
 SUM = Op("sum", _sum, _sum_vjp)
 MEAN = Op("mean", _mean, _mean_vjp)
 MAX = Op("max", _max, _max_vjp)
+MIN = Op("min", _min, _min_vjp)
+PROD = Op("prod", _prod, _prod_vjp)
+CUMSUM = Op("cumsum", _cumsum, _cumsum_vjp)
+"""Running sum along one axis (of the flattened array when the axis is None), as numpy's."""
