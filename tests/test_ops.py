@@ -18,6 +18,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.ops as mg_ops
+from minigrad.ops.conv import window_winners
 from minigrad.testing import gradcheck, gradgradcheck, numerical_grad
 from minigrad.value import apply
 
@@ -362,7 +363,10 @@ def layer_op_cases() -> list[Case]:
     pooled = distinct((2, 2, 5, 5), 125)  # no ties: the maximum is unique in every window
     g = data((2, 3, 5, 5), 126)
     g_pool = data((2, 2, 2, 2), 127)
-    index = np.array([[[[0, 3], [12, 24]], [[25, 27], [40, 49]]], [[[50, 50], [51, 70]]] * 2])
+    overlapping = ((3, 3), (2, 2), (1, 1))  # windows share entries: their gradients add up
+    pooled_out = mg_ops.MAX_POOL2D.forward(pooled, overlapping)
+    winners = window_winners(pooled, pooled_out, overlapping)
+    g_overlap = data((2, 2, 3, 3), 128)
 
     def conv(saved: Any) -> Fn:
         return lambda *v: apply(mg_ops.CONV2D, *v, saved=saved)
@@ -391,13 +395,13 @@ def layer_op_cases() -> list[Case]:
         Case("max_pool2d", pool(mg_ops.MAX_POOL2D, ((2, 2), (2, 2), (0, 0))), values(pooled)),
         Case(
             "max_pool2d-overlapping-padded",
-            pool(mg_ops.MAX_POOL2D, ((3, 3), (2, 2), (1, 1))),
+            pool(mg_ops.MAX_POOL2D, overlapping),
             values(pooled),
         ),
         Case(
-            "max_pool2d_grad-repeated-index",
-            pool(mg_ops.MAX_POOL2D_GRAD, (index, (2, 2, 5, 5))),
-            values(g_pool),
+            "max_pool2d_grad-overlapping",
+            pool(mg_ops.MAX_POOL2D_GRAD, (winners, (5, 5), overlapping)),
+            values(g_overlap),
         ),
         Case("avg_pool2d", pool(mg_ops.AVG_POOL2D, ((2, 2), (2, 2), (0, 0))), values(x)),
         Case(

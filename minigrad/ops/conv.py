@@ -13,9 +13,10 @@ Each of the three is the adjoint of the others in one argument, so their rules a
 another: every rule runs on graph nodes as well as on data, and second derivatives work.
 
 Pooling: `MAX_POOL2D` sends each window's gradient to its maximum (the first one, in row-major
-order, when several tie: what PyTorch does) through `MAX_POOL2D_GRAD`, a scatter-add whose own
-gradient is a gather. `AVG_POOL2D`'s gradient `AVG_POOL2D_GRAD` spreads g / (kh kw) over each
-window; the two are each other's adjoint.
+order, when several tie: what PyTorch does) through `MAX_POOL2D_GRAD`, a scatter whose own gradient
+is a gather (an indexing). Pooling runs one elementwise pass per kernel offset: a reduction over
+the small, strided window axes is many times slower. `AVG_POOL2D`'s gradient `AVG_POOL2D_GRAD`
+spreads g / (kh kw) over each window; the two are each other's adjoint.
 
 Every op's `saved` holds pairs: `(stride, padding)`, plus the shape an adjoint must produce.
 """
@@ -185,48 +186,70 @@ def _max_pool2d(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
     return out
 
 
-def _argmax_index(x: Any, out: Any, params: tuple[Pair, Pair, Pair]) -> Any:
-    """The flat index into x of each window's maximum `out` (the first in row-major order on
-    ties)."""
-    kernel, stride, padding = params
-    n, c, h, w = x.shape
-    best = np.full(out.shape, -1, dtype=np.intp)  # the winning offset a * kw + b, -1 for none yet
+def window_winners(x: Any, out: Any, params: tuple[Pair, Pair, Pair]) -> Any:
+    """Which entry of each window is its maximum `out`: a bool array (kh, kw, N, C, OH, OW),
+    one True per window (the first in row-major order on ties, a NaN if the window has one)."""
+    kernel = params[0]
+    winners = np.empty((*kernel, *out.shape), dtype=bool)
+    taken = np.zeros(out.shape, dtype=bool)
     for a, b, part in _offsets(x, *params, -np.inf):
-        best[(part == out) & (best < 0)] = a * kernel[1] + b
-    if (best < 0).any():  # a window holding NaN: its maximum is NaN, and the NaN wins
+        hit = np.equal(part, out, out=winners[a, b])
+        hit &= ~taken
+        taken |= hit
+    if not taken.all():  # a window holding NaN: its maximum is NaN, and the NaN wins
         for a, b, part in _offsets(x, *params, -np.inf):
-            best[np.isnan(part) & (best < 0)] = a * kernel[1] + b
-    _, _, oh, ow = out.shape
-    rows = np.arange(oh)[:, None] * stride[0] + best // kernel[1] - padding[0]
-    cols = np.arange(ow)[None, :] * stride[1] + best % kernel[1] - padding[1]
-    planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-    return planes + rows * w + cols
+            hit = np.isnan(part) & ~taken
+            winners[a, b] |= hit
+            taken |= hit
+    return winners
 
 
 def _max_pool2d_vjp(g: Any, node: RuleNode) -> Grads:
     """d max_pool2d(x) = g added at each window's maximum, 0 elsewhere (a tie goes to the first)"""
     x = data_of(node.parents[0].data)  # which entry wins is not differentiated
-    index = _argmax_index(x, data_of(node.data), node.saved)
-    return (call(MAX_POOL2D_GRAD, g, saved=(index, x.shape)),)
+    winners = window_winners(x, data_of(node.data), node.saved)
+    return (call(MAX_POOL2D_GRAD, g, saved=(winners, x.shape[2:], node.saved)),)
 
 
-def _max_pool2d_grad(g: Any, params: tuple[Any, tuple[int, ...]]) -> Any:
-    """max_pool2d_grad(g) = zeros of x's shape with g[k] added at flat index[k]"""
-    index, shape = params
-    flat = np.bincount(index.ravel(), weights=g.ravel(), minlength=int(np.prod(shape)))
-    return flat.reshape(shape).astype(g.dtype, copy=False)
+def _max_pool2d_grad(g: Any, saved: tuple[Any, Pair, tuple[Pair, Pair, Pair]]) -> Any:
+    """max_pool2d_grad(g) = g[n, c, i, j] added at the winning entry of window (i, j)"""
+    winners, (h, w), (kernel, stride, padding) = saved
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    n, c, oh, ow = g.shape
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
+    apart = sh >= kh and sw >= kw  # windows do not overlap: each entry is written once
+    for a in range(kh):
+        for b in range(kw):
+            view = out[:, :, a : a + sh * oh : sh, b : b + sw * ow : sw]
+            if apart:
+                np.multiply(g, winners[a, b], out=view)
+            else:
+                view += g * winners[a, b]
+    return out[:, :, ph : ph + h, pw : pw + w]
 
 
-def _max_pool2d_grad_vjp(h: Any, node: RuleNode) -> Grads:
-    """d max_pool2d_grad(g) = h gathered at the same flat indices"""
-    index, _ = node.saved
-    return (h.reshape(-1)[index],)
+def _max_pool2d_grad_vjp(grad: Any, node: RuleNode) -> Grads:
+    """d max_pool2d_grad(g) = grad gathered at each window's winning entry"""
+    winners, (h, w), (kernel, stride, padding) = node.saved
+    _, _, n, c, oh, ow = winners.shape
+    best = winners.reshape(-1, n, c, oh, ow).argmax(axis=0)  # the winning offset a * kw + b
+    rows = np.arange(oh)[:, None] * stride[0] + best // kernel[1] - padding[0]
+    cols = np.arange(ow)[None, :] * stride[1] + best % kernel[1] - padding[1]
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    return (grad.reshape(-1)[planes + rows * w + cols],)
 
 
 def _avg_pool2d(x: Any, params: tuple[Pair, Pair, Pair]) -> Any:
     """avg_pool2d(x)[n, c, i, j] = mean of x's window, zero padding counted (PyTorch's default)"""
-    kernel, stride, padding = params
-    return _windows(_padded(x, padding), kernel, stride).mean(axis=(4, 5))
+    total = None
+    for _, _, part in _offsets(x, *params, 0.0):  # as in max_pool2d: one pass per offset
+        if total is None:
+            total = part.copy()
+        else:
+            total += part
+    kh, kw = params[0]
+    total /= kh * kw
+    return total
 
 
 def _avg_pool2d_vjp(g: Any, node: RuleNode) -> Grads:
@@ -261,7 +284,8 @@ CONV2D_GRAD_WEIGHT = Op("conv2d_grad_weight", _conv2d_grad_weight, _conv2d_grad_
 MAX_POOL2D = Op("max_pool2d", _max_pool2d, _max_pool2d_vjp)
 """Window maxima; saved `(kernel, stride, padding)`."""
 MAX_POOL2D_GRAD = Op("max_pool2d_grad", _max_pool2d_grad, _max_pool2d_grad_vjp)
-"""A scatter-add to flat indices: max_pool2d's gradient; saved `(flat index, input shape)`."""
+"""g put at each window's winning entry: max_pool2d's gradient; saved `(winners, (H, W), (kernel,
+stride, padding))`, winners from `window_winners`."""
 AVG_POOL2D = Op("avg_pool2d", _avg_pool2d, _avg_pool2d_vjp)
 """Window means; saved `(kernel, stride, padding)`."""
 AVG_POOL2D_GRAD = Op("avg_pool2d_grad", _avg_pool2d_grad, _avg_pool2d_grad_vjp)
