@@ -114,3 +114,15 @@ def test_newton_reaches_the_target_loss_in_far_fewer_iterations_than_gradient_de
     assert 0 < newton_cg[0] <= 15 and newton_cg[0] * 50 < descent[0]
     assert newton[3] == newton[0] and newton[2] == 0  # one Hessian per Newton step
     assert newton_cg[3] == 0 and newton_cg[2] > 0  # CG never forms the Hessian
+
+
+@pytest.mark.parametrize("data", ["digits", "generated"])
+def test_digits_cnn_trains_a_cnn_and_an_mlp_on_one_split(data: str) -> None:
+    if data == "digits":
+        pytest.importorskip("sklearn")
+    out = run_example("digits_cnn.py", "--data", data, "--epochs", "3")
+    assert re.search(r"^data: (scikit-learn's 8x8 digits|generated 8x8 stroke images)", out, re.M)
+    cnn = float(re.search(r"CNN test accuracy: ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    mlp = float(re.search(r"MLP test accuracy: ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    assert cnn >= 0.9 and mlp >= 0.6  # three epochs: well above chance (0.1) for both
+    assert re.search(r"^CNN\s+2730\s", out, re.M) and re.search(r"^MLP\s+2410\s", out, re.M)
