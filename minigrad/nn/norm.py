@@ -55,7 +55,7 @@ class LayerNorm(Module):
         value = tensor_input("LayerNorm", x, tuple(range(k, 33)))
         if value.shape[value.ndim - k :] != self.normalized_shape:
             raise ShapeError(
-                f"LayerNorm{self.normalized_shape}: input of shape {value.shape} does not end "
+                f"LayerNorm({self.normalized_shape}): input of shape {value.shape} does not end "
                 f"in {self.normalized_shape}"
             )
         out = _normalized(value, tuple(range(-k, 0)), self.eps)
