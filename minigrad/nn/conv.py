@@ -103,7 +103,7 @@ class Conv2d(Module):
     def __repr__(self) -> str:
         return (
             f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}{'' if self.bias else ', bias=False'})"
+            f"stride={self.stride}, padding={self.padding}{'' if self.bias is not None else ', bias=False'})"
         )
 
 
@@ -148,5 +148,5 @@ class Conv1d(Module):
     def __repr__(self) -> str:
         return (
             f"Conv1d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}{'' if self.bias else ', bias=False'})"
+            f"stride={self.stride}, padding={self.padding}{'' if self.bias is not None else ', bias=False'})"
         )
