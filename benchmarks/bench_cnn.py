@@ -7,7 +7,8 @@ at the example's batch of 32 and at 256, in float64 and float32.
 
 Both engines start from the same weights (minigrad's, copied into torch through a state_dict) and
 the same data; the script first checks that one step gives the same loss and the same updated
-weights, then times steps (medians). numpy's BLAS is pinned to 2 threads (OPENBLAS_NUM_THREADS /
+weights, then times steps, the two engines' samples alternating (medians; the ratio is the
+median of the paired samples' ratios). numpy's BLAS is pinned to 2 threads (OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS / MKL_NUM_THREADS, set before numpy is imported unless already set; the header
 prints what was in effect) and PyTorch gets as many (`torch.set_num_threads`), so
 `OPENBLAS_NUM_THREADS=1 python -m benchmarks.bench_cnn` compares both engines on one thread.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -233,13 +235,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for dtype in DTYPES:
             X, y = data(batch, dtype)
             model = minigrad_cnn(dtype)
-            ours = median_time(minigrad_step(model, X, y), repeat, min_sample=min_sample)
+            ours_step = minigrad_step(model, X, y)
+            theirs_step = torch_step(torch_cnn(model, dtype), X, y) if torch else None
+            ours_samples, theirs_samples = [], []
+            for _ in range(repeat):  # alternate the engines: a change of load hits both
+                ours_samples.append(median_time(ours_step, 1, min_sample=min_sample))
+                if theirs_step is not None:
+                    theirs_samples.append(median_time(theirs_step, 1, min_sample=min_sample))
+            ours = statistics.median(ours_samples)
             share = conv_share(batch, dtype, 5 if args.quick else 50)
-            if torch is not None:
-                theirs = median_time(
-                    torch_step(torch_cnn(model, dtype), X, y), repeat, min_sample=min_sample
+            if theirs_samples:
+                theirs = statistics.median(theirs_samples)
+                ratio = statistics.median(
+                    a / b for a, b in zip(ours_samples, theirs_samples, strict=True)
                 )
-                ratio = ours / theirs
                 ratios.append(ratio)
                 torch_cells = [fmt_seconds(theirs), f"{ratio:.2f}x"]
             else:
@@ -247,7 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(
                 [batch, np.dtype(dtype).name, fmt_seconds(ours), *torch_cells, f"{share:.0%}"]
             )
-    print("Median time per training step (lower is better)")
+    print("Median time per training step (lower is better); the ratio is the median of the ratios")
+    print("of samples taken alternately, so that a change of load on the machine hits both engines")
     print_table(["batch", "dtype", "minigrad", "torch", "minigrad / torch", "conv2d share"], rows)
     if args.quick:
         print("goal (minigrad / torch <= 1.0): not judged in quick mode")
