@@ -2,9 +2,9 @@
 
 `CONV2D` is PyTorch's `conv2d` (cross-correlation; weight (out, in, kh, kw); optional bias): its
 forward reads every kh x kw window through a strided view (numpy's sliding windows), copies the
-windows once into a (C kh kw, N OH OW) matrix (im2col) and multiplies it by the weight in one
-matrix product. A convolution is linear in its input and in its weight, so its two gradients are
-convolutions too:
+windows once into a (C kh kw, OH OW) matrix per sample (im2col) and multiplies them by the weight
+in one batched matrix product. A convolution is linear in its input and in its weight, so its two
+gradients are convolutions too:
 
 - `CONV2D_GRAD_INPUT(g, w)`, the transposed convolution: each output gradient spread back over
   the window it was read from;
@@ -57,30 +57,31 @@ def _windows(x: Any, kernel: Pair, stride: Pair) -> Any:
 
 
 def _columns(x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:
-    """im2col: x's windows copied into a (C, kh, kw, N, OH, OW) array (one copy, in the order
-    that makes the copy fastest and the product one matrix product)."""
+    """im2col: x's windows copied once into an (N, C kh kw, OH OW) array, so that each sample's
+    product with the (O, C kh kw) weight matrix is an (O, OH OW) block of the output, already in
+    the (N, O, OH, OW) layout."""
     windows = _windows(_padded(x, padding), kernel, stride)
-    return np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
+    n, c, _, _, kh, kw = windows.shape
+    return np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, -1)
 
 
 def _spread(cols: Any, size: tuple[int, ...], stride: Pair, padding: Pair) -> Any:
-    """The adjoint of `_columns`: window entries `cols` (A, kh, kw, B, OH, OW) added back onto
-    an (A, B, H, W) input of size (H, W), the padding cropped off again."""
-    a, kh, kw, b, oh, ow = cols.shape
+    """The adjoint of `_columns`: window entries `cols` (N, C, kh, kw, OH, OW) added back onto
+    an (N, C, H, W) input of size (H, W), the padding cropped off again."""
+    n, c, kh, kw, oh, ow = cols.shape
     h, w = size
     ph, pw = padding
     sh, sw = stride
-    out = np.zeros((a, b, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for i in range(kh):  # one strided add per kernel offset: kh * kw adds, not one per pixel
         for j in range(kw):
-            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[:, i, j]
+            out[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[:, :, i, j]
     return out[:, :, ph : ph + h, pw : pw + w]
 
 
-def _channels_first(g: Any) -> Any:
-    """An (N, O, OH, OW) gradient as an (O, N OH OW) matrix (free when g came from `_conv2d`,
-    whose output is a transposed view of exactly that)."""
-    return g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
+def _matrices(g: Any) -> Any:
+    """An (N, O, OH, OW) gradient as N (O, OH OW) matrices."""
+    return g.reshape(*g.shape[:2], -1)
 
 
 # -- convolution ---------------------------------------------------------------------------------
@@ -90,16 +91,17 @@ def _conv2d(x: Any, weight: Any, *rest: Any) -> Any:
     """conv2d(x, w)[n, o, i, j] = sum_{c, a, b} x_padded[n, c, i*sh + a, j*sw + b] w[o, c, a, b]
     (+ bias[o]); `rest` is `(bias, saved)` or `(saved,)`."""
     *bias, (stride, padding) = rest
-    cols = _columns(x, weight.shape[2:], stride, padding)  # (C, kh, kw, N, OH, OW)
-    n, oh, ow = cols.shape[3:]
-    out = weight.reshape(weight.shape[0], -1) @ cols.reshape(-1, n * oh * ow)  # (O, N OH OW)
+    kernel = weight.shape[2:]
+    cols = _columns(x, kernel, stride, padding)  # (N, C kh kw, OH OW)
+    out = weight.reshape(weight.shape[0], -1) @ cols  # one product per sample: (N, O, OH OW)
     if bias:
         column = bias[0][:, None]
         if np.result_type(out, column) == out.dtype:
             out += column  # the product is a fresh array: add in place
         else:
             out = out + column  # the bias promotes the dtype, as numpy's rules say
-    return out.reshape(-1, n, oh, ow).transpose(1, 0, 2, 3)
+    (h, w), (kh, kw), (sh, sw), (ph, pw) = x.shape[2:], kernel, stride, padding
+    return out.reshape(*out.shape[:2], (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
 
 
 def _conv2d_vjp(g: Any, node: RuleNode) -> Grads:
@@ -124,9 +126,8 @@ def _conv2d_grad_input(g: Any, weight: Any, params: tuple[Pair, Pair, Pair]) -> 
     at x[n, c, i*sh + a - ph, j*sw + b - pw]"""
     stride, padding, size = params
     o, c, kh, kw = weight.shape
-    cols = weight.reshape(o, -1).T @ _channels_first(g)  # (C kh kw, N OH OW)
-    cols = cols.reshape(c, kh, kw, *g.shape[:1], *g.shape[2:])
-    return _spread(cols, size, stride, padding).transpose(1, 0, 2, 3)
+    cols = weight.reshape(o, -1).T @ _matrices(g)  # (N, C kh kw, OH OW)
+    return _spread(cols.reshape(g.shape[0], c, kh, kw, *g.shape[2:]), size, stride, padding)
 
 
 def _conv2d_grad_input_vjp(h: Any, node: RuleNode) -> Grads:
@@ -147,9 +148,9 @@ def _conv2d_grad_weight(x: Any, g: Any, params: tuple[Pair, Pair, Pair]) -> Any:
     """conv2d_grad_weight(x, g)[o, c, a, b] = sum_{n, i, j} g[n, o, i, j]
     x_padded[n, c, i*sh + a, j*sw + b]"""
     stride, padding, kernel = params
-    cols = _columns(x, kernel, stride, padding)  # (C, kh, kw, N, OH, OW)
-    out = _channels_first(g) @ cols.reshape(-1, g.shape[0] * g.shape[2] * g.shape[3]).T
-    return out.reshape(g.shape[1], *cols.shape[:3])
+    cols = _columns(x, kernel, stride, padding)  # (N, C kh kw, OH OW)
+    out = (_matrices(g) @ cols.transpose(0, 2, 1)).sum(axis=0)  # summed per-sample products
+    return out.reshape(g.shape[1], x.shape[1], *kernel)
 
 
 def _conv2d_grad_weight_vjp(h: Any, node: RuleNode) -> Grads:
@@ -269,9 +270,9 @@ def _avg_pool2d_grad(g: Any, params: tuple[Pair, Pair, Pair, Pair]) -> Any:
     """avg_pool2d_grad(g) = g[n, c, i, j] / (kh kw) added over window (i, j) of an (H, W) input"""
     kernel, stride, padding, size = params
     kh, kw = kernel
-    share = (g / (kh * kw))[:, None, None]  # (N, 1, 1, C, OH, OW): the same for every offset
+    share = (g / (kh * kw))[:, :, None, None]  # (N, C, 1, 1, OH, OW): the same for every offset
     return _spread(
-        np.broadcast_to(share, (g.shape[0], kh, kw, *g.shape[1:])), size, stride, padding
+        np.broadcast_to(share, (*g.shape[:2], kh, kw, *g.shape[2:])), size, stride, padding
     )
 
 
