@@ -175,6 +175,14 @@ def test_normalisation_has_second_derivatives(make: Callable[[], nn.Module]) -> 
     assert gradgradcheck(lambda v, *_: weighted(layer(v)), x, *layer.parameters(), atol=1e-6)
 
 
+def test_a_cnn_has_second_derivatives() -> None:
+    # conv2d, batch norm, relu and max pooling differentiated twice: the rules run on nodes.
+    model = small_cnn()
+    conv = model[0]
+    x = mg.Value(np.random.default_rng(4).normal(size=(3, 1, 4, 4)))
+    assert gradgradcheck(lambda v, w: weighted(model(v)), x, conv.weight, atol=1e-6)
+
+
 # -- PyTorch as the oracle -----------------------------------------------------------------------
 
 
