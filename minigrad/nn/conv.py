@@ -101,9 +101,10 @@ class Conv2d(Module):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
     def __repr__(self) -> str:
+        no_bias = "" if self.bias is not None else ", bias=False"
         return (
             f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}{'' if self.bias is not None else ', bias=False'})"
+            f"stride={self.stride}, padding={self.padding}{no_bias})"
         )
 
 
@@ -146,7 +147,8 @@ class Conv1d(Module):
         return out.reshape(*out.shape[:-2], out.shape[-1])
 
     def __repr__(self) -> str:
+        no_bias = "" if self.bias is not None else ", bias=False"
         return (
             f"Conv1d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}{'' if self.bias is not None else ', bias=False'})"
+            f"stride={self.stride}, padding={self.padding}{no_bias})"
         )
