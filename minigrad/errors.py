@@ -148,3 +148,58 @@ class SettingError(MinigradError, ValueError):
     Raised at first use, never at import: MINIGRAD_NAIVE_MAX_CALLS that is not a whole number
     >= 0. (A misspelt MINIGRAD_STRATEGY is an UnknownStrategyError.)
     """
+
+
+class InplaceModificationError(MinigradError, RuntimeError):
+    """Data a backward pass needs was changed in place after the graph was made.
+
+    An optimizer step, `load_state_dict` or another update through minigrad (`bump_version`)
+    changed the data of an input of `node` after `node` was made, so its backward rule would use
+    the new data with the old graph (PyTorch: "modified by an inplace operation"). Nothing was
+    written to any `.grad`.
+
+    Attributes:
+        node: the op node whose input changed.
+        index: which of its inputs changed (0 for the first).
+        changed: that input.
+    """
+
+    def __init__(self, node: Any, index: int, changed: Any) -> None:
+        self.node = node
+        self.index = index
+        self.changed = changed
+        super().__init__(
+            f"input {index} ({describe(changed)}) of {describe(node)} was changed in place "
+            "(an optimizer step, load_state_dict, bump_version) after the node was made, so its "
+            "backward rule would use the new data: run the forward again after the update, or "
+            "the backward before it. No .grad was changed."
+        )
+
+
+class GradientMapError(MinigradError, ValueError):
+    """A user strategy returned a gradient map that cannot be committed.
+
+    The whole map is checked before any `.grad` is written: every key must be a node of the
+    graph being differentiated that requires a gradient, every gradient real numbers shaped like
+    its node's data. Nothing was written to any `.grad`.
+
+    Attributes:
+        strategy: the strategy's registered name.
+        problem: what is wrong, naming the node.
+    """
+
+    def __init__(self, strategy: str, problem: str) -> None:
+        self.strategy = strategy
+        self.problem = problem
+        super().__init__(
+            f"strategy {strategy!r} returned an unusable gradient map: {problem}. "
+            "No .grad was changed."
+        )
+
+
+class RequiresGradError(MinigradError, RuntimeError):
+    """`requires_grad` changed on a node an op made (only a leaf's flag can change).
+
+    A node's flag was fixed when the graph was built; turning it off afterwards would silently
+    drop the gradients of everything below it. Use `node.detach()` for a copy that is a constant.
+    """

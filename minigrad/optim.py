@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.value import Value
+from minigrad.value import Value, bump_version
 
 
 class Optimizer:
@@ -36,7 +36,12 @@ class Optimizer:
             p.zero_grad()
 
     def step(self) -> None:
-        """Update every parameter that has a gradient: `p.data -= change`."""
+        """Update every parameter that has a gradient: `p.data -= change`.
+
+        The updated parameters' versions move on (`bump_version`): a graph made before the step
+        refuses a backward pass that would read the new data.
+        """
+        updated = []
         for p, state in zip(self.params, self.state, strict=True):
             if p.has_grad:
                 change = self._change(p.data, p.grad, state)
@@ -44,6 +49,8 @@ class Optimizer:
                     p.data -= change  # in place: no temporary the size of the parameter
                 else:
                     p.data = float(p.data - change)
+                updated.append(p)
+        bump_version(*updated)
 
     def _change(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
         """The amount to subtract from `data` (the update is `data - change`)."""

@@ -6,6 +6,7 @@ that builds a graph, differentiated again) against central differences of first 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ def numerical_grad(
     f: Callable[..., Value], inputs: tuple[Value, ...], index: int, eps: float = 1e-6
 ) -> Any:
     """d f / d inputs[index] by central differences: (f(x + eps) - f(x - eps)) / (2 eps)."""
+    _check_tolerances(eps, 0.0, 0.0)
     target = inputs[index]
     original = target.data
     try:  # the input's data is restored even if f raises
@@ -70,6 +72,7 @@ def gradcheck(
         True when every gradient matches. No `.grad` is changed, and every input's data is
         restored, even when `f` raises.
     """
+    _check_tolerances(eps, rtol, atol)
     out = f(*inputs)
     if np.size(out.data) != 1:
         raise ValueError(f"gradcheck needs f to return one element, got shape {out.shape}")
@@ -104,6 +107,16 @@ def gradcheck(
             )
         return False
     return True
+
+
+def _check_tolerances(eps: Any, rtol: Any, atol: Any) -> None:
+    """eps a finite number > 0, rtol and atol finite numbers >= 0; else a ValueError naming it."""
+    for name, value, lowest in (("eps", eps, None), ("rtol", rtol, 0.0), ("atol", atol, 0.0)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+            raise TypeError(f"gradcheck's {name} must be a number, got {value!r}")
+        if not math.isfinite(value) or (value <= 0 if lowest is None else value < lowest):
+            need = "a finite number > 0" if lowest is None else "a finite number >= 0"
+            raise ValueError(f"gradcheck's {name} must be {need}, got {value!r}")
 
 
 def gradgradcheck(f: Callable[..., Value], *inputs: Value, seed: int = 0, **check: Any) -> bool:

@@ -11,6 +11,7 @@ Bookkeeping uses node identity: Value does not override `__eq__`.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 
 from minigrad import ops
 from minigrad.backward import BackwardStats, run_backward
+from minigrad.backward import driver as backward_driver
 from minigrad.backward.recording import compact, new_entry, start
 from minigrad.errors import ShapeError
 from minigrad.grad_mode import graph_state
@@ -66,7 +68,17 @@ class Value:
         requires_grad: whether backward() computes a gradient for this leaf.
     """
 
-    __slots__ = ("data", "_grad", "parents", "op", "saved", "label", "requires_grad", "__weakref__")
+    __slots__ = (
+        "data",
+        "_grad",
+        "parents",
+        "op",
+        "saved",
+        "label",
+        "requires_grad",
+        "_version",
+        "__weakref__",
+    )
 
     data: Data
     _grad: Any
@@ -75,6 +87,7 @@ class Value:
     saved: Any
     label: str
     requires_grad: bool
+    _version: int  # the version clock when made, or when `.data` last changed (bump_version)
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         _fill(self, as_data(data), (), None, None, requires_grad)
@@ -163,6 +176,26 @@ class Value:
 
     def __float__(self) -> float:
         return self.item()
+
+    # -- Python protocols: as for a float, or a numpy array, of the same data -----------------
+
+    def __bool__(self) -> bool:
+        """bool of the data: False for 0.0; a ValueError for arrays of several elements."""
+        return bool(self.data)
+
+    def __len__(self) -> int:
+        """The length of the first axis; a TypeError in scalar mode and for 0-d arrays."""
+        data = self.data
+        if isinstance(data, float):
+            raise TypeError("a scalar Value has no len(), as a float has none")
+        if data.ndim == 0:
+            raise TypeError("len() of a 0-d Value (shape ()), as of a 0-d numpy array")
+        return len(data)
+
+    def __iter__(self) -> Iterator[Value]:
+        """The Values `self[0]`, `self[1]`, ... along the first axis (graph nodes, not data)."""
+        for i in range(len(self)):
+            yield self[i]
 
     def __repr__(self) -> str:
         what = f"op={self.op.name}" if self.op is not None else "leaf"
@@ -367,23 +400,18 @@ class Value:
     def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """log(sum(e^x)) over `axis`, computed as m + log(sum(e^(x - m))) with m the (constant)
         maximum, so no exp overflows; its gradient is softmax(x)."""
-        if type(self.data) is float:
-            return self + 0.0  # one number: its own logsumexp
-        top = np.max(self.data, axis=axis, keepdims=True)
-        top = np.where(np.isfinite(top), top, 0.0).astype(self.dtype)  # rows of -inf
+        top = _top(self, axis, "logsumexp")
         summed = (self - top).exp().sum(axis=axis, keepdims=keepdims).log()
         return summed + (top if keepdims else np.squeeze(top, axis=axis))
 
     def log_softmax(self, axis: int = -1) -> Value:
         """x - logsumexp(x) along `axis`, computed from x - max(x) so no exp overflows."""
-        top = np.max(self.data, axis=axis, keepdims=True)
-        shifted = self - np.where(np.isfinite(top), top, 0.0).astype(self.dtype)
+        shifted = self - _top(self, axis, "log_softmax")
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
     def softmax(self, axis: int = -1) -> Value:
         """e^x / sum(e^x) along `axis`, computed from x - max(x) so no exp overflows."""
-        top = np.max(self.data, axis=axis, keepdims=True)
-        exps = (self - np.where(np.isfinite(top), top, 0.0).astype(self.dtype)).exp()
+        exps = (self - _top(self, axis, "softmax")).exp()
         return exps / exps.sum(axis=axis, keepdims=True)
 
     def reshape(self, *shape: Any) -> Value:
@@ -453,6 +481,17 @@ def _bound(x: Any) -> Any:
     return x if isinstance(x, np.floating) else np.asarray(x)
 
 
+def _top(x: Value, axis: Any, name: str) -> NDArray[Any]:
+    """The maximum of x's data over `axis` with the axes kept, 0 where it is not finite (a row
+    of -inf): a constant that softmax and logsumexp subtract, so no exp overflows."""
+    try:
+        top = np.max(x.data, axis=axis, keepdims=True)
+    except (ValueError, TypeError) as error:  # numpy's AxisError is a ValueError
+        raise ShapeError(f"{name}(axis={axis!r}) does not fit shape {x.shape}: {error}") from None
+    finite: NDArray[Any] = np.where(np.isfinite(top), top, 0.0).astype(x.dtype)
+    return finite
+
+
 def _shape_after(reshaper: Any, x: Value, name: str, *args: Any) -> tuple[int, ...]:
     """The shape numpy's `reshaper` gives x's shape, or a ShapeError naming both."""
     try:
@@ -465,6 +504,8 @@ def _shape_after(reshaper: Any, x: Value, name: str, *args: Any) -> tuple[int, .
 # -- the node constructor (the hot path: keep it lean) ----------------------------------------
 
 _new = object.__new__
+_clock = 0
+"""The version clock: it ticks when minigrad changes a Value's data in place (`bump_version`)."""
 _NO_PARAMETERS: Any = object()  # apply's default: the op's forward takes the inputs' data only
 
 
@@ -479,6 +520,7 @@ def _fill(
     node.saved = saved
     node.label = ""
     node.requires_grad = needs
+    node._version = _clock
 
 
 def _constant(x: Any) -> Value:
@@ -560,6 +602,7 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
     out._grad = None
     out.label = ""
     out.saved = saved
+    out._version = _clock  # the stamp backward compares each input's version with
     record = graph_state()  # False under no_grad(); True, or the record `tape` sweeps
     if needs and record is not False:
         out.parents = values
@@ -605,6 +648,27 @@ def _forward_error(
         f"{op.name}: shapes {' and '.join(map(str, shapes))} do not fit together ({error})"
     )
 
+
+def bump_version(*values: Value) -> None:
+    """Record that the `.data` of `values` was changed in place (or reassigned).
+
+    Every update minigrad makes to existing data calls this (optimizer steps, `load_state_dict`):
+    one tick of the version clock, and each Value's version set to it. A backward pass through a
+    graph made before the change then refuses to run (`InplaceModificationError`) instead of
+    computing gradients from the new data. Writes that bypass minigrad (`v.data[...] = x`) are
+    not seen; call this after them.
+    """
+    global _clock
+    _clock += 1
+    for value in values:
+        value._version = _clock
+
+
+def _current_version() -> int:
+    return _clock
+
+
+backward_driver.current_version = _current_version
 
 # Rules call back into the graph through these when a backward pass builds a graph (`ops.core`).
 ops.core.node_type = Value

@@ -195,8 +195,8 @@ def build_mlp(spec: MLPSpec) -> Built:
 
 # -- expression DAGs -----------------------------------------------------------------------------
 
-UNARY_OPS = ("tanh", "sigmoid", "relu", "neg", "square", "cube", "scale")
-BINARY_OPS = ("add", "sub", "mul", "div")
+UNARY_OPS = ("tanh", "sigmoid", "relu", "neg", "square", "cube", "scale", "sin", "abs", "clip")
+BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum")
 STEP_KINDS = ("unary", "binary", "diamond", "residual")
 
 
@@ -204,6 +204,8 @@ def apply_unary(name: str, x: mg.Value) -> mg.Value:
     """One of UNARY_OPS; "square" is x * x (two edges to x), "cube" is x ** 3."""
     if name == "neg":
         return -x
+    if name == "clip":
+        return x.clip(-1.5, 1.5)
     if name == "square":
         return x * x
     if name == "cube":
@@ -222,6 +224,9 @@ def apply_binary(name: str, a: mg.Value, b: mg.Value) -> mg.Value:
         return a - b
     if name == "mul":
         return a * b
+    if name in ("maximum", "minimum"):
+        result: mg.Value = getattr(mg, name)(a, b)
+        return result
     return a / (1.5 + b.tanh())
 
 

@@ -9,14 +9,18 @@ Two entry points share every step but the last:
   compute with nodes and the gradients are nodes of a new graph, ready to be differentiated.
 - `run_backward(...)` is `gradient_map` followed by the commit of every gradient to `.grad`.
 
-The commit happens only after the walk has finished, so a backward that fails leaves every
-`.grad` as it was.
+The commit happens only after the walk has finished and its map has been checked, so a
+backward that fails leaves every `.grad` as it was. The checks: data changed in place, or a
+flag turned off, since the graph was made (`check_graph`); and for a strategy that is not
+built in, the whole map (`check_map`). Commits from several threads are serialised, so
+concurrent passes all add up.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +29,14 @@ import numpy as np
 from minigrad.backward.graph import Node, WalkResult
 from minigrad.backward.lifted import lift
 from minigrad.backward.recording import trim
-from minigrad.backward.registry import get_default_strategy, get_strategy
-from minigrad.errors import ShapeError
+from minigrad.backward.registry import get_default_strategy, get_strategy, is_builtin
+from minigrad.errors import (
+    GradientMapError,
+    InplaceModificationError,
+    RequiresGradError,
+    ShapeError,
+    describe,
+)
 from minigrad.hooks import backward_observers, observing
 
 
@@ -53,6 +63,15 @@ class BackwardStats:
     seconds: float
     created_nodes: int = 0
     visits: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+
+def _no_clock() -> int:
+    return 0
+
+
+current_version: Callable[[], int] = _no_clock
+"""Reads the version clock (`minigrad.value` registers its reader here at import)."""
+_commit_lock = threading.Lock()
 
 
 def seed_for(output: Node, seed: Any) -> Any:
@@ -135,6 +154,8 @@ def gradient_map(
             f"strategy {name!r} must return a WalkResult or a gradient map (node -> gradient), "
             f"got {type(result).__name__}"
         )
+    if not is_builtin(name):
+        check_map(name, root, result.grads)
     if backward_observers:  # anomaly mode, for one; each may raise before anything is written
         for observe in tuple(backward_observers):
             observe(root, result.grads)
@@ -142,6 +163,7 @@ def gradient_map(
     if create_graph:  # back from the lifted views to the nodes they show
         grads = {view.data: grad for view, grad in grads.items()}
         visited = [view.data for view in visited]
+    check_graph(grads)
     stats = BackwardStats(
         name, result.vjp_calls, len(grads), result.max_depth, seconds, created, tuple(visited)
     )
@@ -162,6 +184,90 @@ def _building(walk: Any, output: Node, seed: Any, visits: list[Any] | None) -> t
     with observing(node=count):
         result = walk(root, seed) if visits is None else walk(root, seed, trace=visits)
     return result, root, created[0]
+
+
+def check_graph(grads: Mapping[Any, Any]) -> None:
+    """Refuse a map whose graph changed after it was made: data changed in place, or a flag.
+
+    Data: every node is stamped with the version clock when made; minigrad's in-place updates
+    tick the clock and stamp the changed Value (`minigrad.value.bump_version`). If no node of
+    the map is older than the clock, nothing changed since the graph was made; else each op
+    node's inputs are compared with it. Flags: the walks do not enter an input that needs no
+    gradient, so an op node whose `requires_grad` was turned off would silently cut off every
+    gradient below it; only a leaf's flag may change (as in PyTorch). The flag stays a plain
+    attribute, because the walks read it for every edge, so it is checked here, in the same pass.
+
+    Raises:
+        RequiresGradError: names the node whose flag was turned off and its consumer.
+        InplaceModificationError: names the first op node found with a changed input.
+    """
+    now = current_version()
+    stale = False
+    for node in grads:  # a plain loop: its attribute reads are the interpreter's fastest
+        if node._version < now:
+            stale = True
+        for parent in node.parents:
+            if not parent.requires_grad and parent.op is not None:
+                raise RequiresGradError(
+                    f"requires_grad was turned off on {describe(parent)}, a node made by an op "
+                    f"(an input of {describe(node)}), after the graph was built: only a leaf's "
+                    "requires_grad can change, or the gradients below it would be silently "
+                    "dropped. Use node.detach() for a constant copy. No .grad was changed."
+                )
+    if stale:
+        for node in grads:
+            if node.op is not None:
+                made = node._version
+                for index, parent in enumerate(node.parents):
+                    if parent._version > made:
+                        raise InplaceModificationError(node, index, parent)
+
+
+def check_map(name: str, root: Node, grads: Mapping[Any, Any]) -> None:
+    """Check a user strategy's whole gradient map before anything of it is committed.
+
+    Raises:
+        GradientMapError: a key that is not a node of root's graph needing a gradient, or a
+            gradient that is not real numbers shaped like its node's data (names the node).
+    """
+    graph: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in graph:
+            graph.add(id(node))
+            stack.extend(node.parents)
+    for node, grad in grads.items():
+        if id(node) not in graph:
+            raise GradientMapError(name, f"key {_short(node)} is not a node of this graph")
+        data = node.data
+        if hasattr(data, "parents"):  # a graph-building pass: the node shown, and a node
+            data = data.data
+        shown = describe(node.data if hasattr(node.data, "parents") else node)
+        if not node.requires_grad:
+            raise GradientMapError(name, f"{shown} is a constant and takes no gradient")
+        raw = grad.data if hasattr(grad, "parents") and hasattr(grad, "data") else grad
+        kind = getattr(np.asarray(raw) if _is_numeric(raw) else None, "dtype", None)
+        if kind is None or kind.kind not in "fiu":
+            what = f"dtype {kind}" if kind is not None else type(grad).__name__
+            raise GradientMapError(
+                name, f"the gradient of {shown} is {what}, not real numbers (float or array)"
+            )
+        if np.shape(raw) != np.shape(data):
+            raise GradientMapError(
+                name,
+                f"the gradient of {shown} has shape {np.shape(raw)}, "
+                f"its node's data {np.shape(data)}",
+            )
+
+
+def _is_numeric(x: Any) -> bool:
+    return isinstance(x, int | float | np.ndarray | np.generic) and not isinstance(x, bool)
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def commit(grads: dict[Any, Any]) -> None:
@@ -191,5 +297,6 @@ def run_backward(
 ) -> BackwardStats:
     """Run one backward pass from `output` with the named (or default) strategy; commit `.grad`."""
     grads, stats = gradient_map(output, seed, strategy, trace)
-    commit(grads)
+    with _commit_lock:  # `old + new` per node: two threads' commits must not interleave
+        commit(grads)
     return stats

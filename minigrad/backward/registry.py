@@ -78,6 +78,11 @@ def unregister_strategy(name: str) -> None:
     del _registry[name]
 
 
+def is_builtin(name: str) -> bool:
+    """True when `name` is registered as one of minigrad's own walks (not replaced)."""
+    return name in _BUILTINS and _registry.get(name) is _BUILTINS[name]
+
+
 def get_strategy(name: str) -> Strategy:
     """The walk registered as `name`; UnknownStrategyError lists the known names."""
     try:

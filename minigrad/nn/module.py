@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from minigrad.errors import CheckpointError
-from minigrad.value import Value
+from minigrad.value import Value, bump_version
 
 
 class Module:
@@ -155,6 +155,7 @@ class Module:
                 raise ValueError(problem)
             arrays[key] = array
         self._assign(arrays, "")
+        bump_version(*self.parameters())  # graphs made before the load refuse a backward pass
 
     def _assign(self, arrays: dict[str, NDArray[Any]], prefix: str) -> None:
         for name, param in self._params.items():

@@ -1,8 +1,16 @@
-"""Elementwise nonlinearities. Floats go through `math` (fast), arrays through numpy."""
+"""Elementwise nonlinearities. Floats go through `math` (fast), arrays through numpy.
+
+An underflow to 0 (or to a subnormal number) is the right answer for e^x and for the stable
+formulas below, so under `np.errstate(under="raise")` they do not raise for it: the array path
+runs as usual, and only if numpy raised is it run again with underflow ignored (no cost
+otherwise). Overflow, division by zero and invalid operations still raise.
+"""
 
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,15 +18,27 @@ import numpy as np
 from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
 
 
+def _underflowing(f: Callable[..., Any], *args: Any) -> Any:
+    """f(*args), where an underflow is the right answer: retried with underflow ignored if
+    numpy raised (np.errstate(under="raise")); any other floating-point error raises again."""
+    try:
+        return f(*args)
+    except FloatingPointError:
+        with np.errstate(under="ignore"):
+            return f(*args)
+
+
 def _exp(x: Any) -> Any:
     if type(x) is float:
         return math.exp(x) if x < 709.78 else x + math.inf  # overflow is inf; nan stays nan
-    return np.exp(x)
+    return _underflowing(np.exp, x)
 
 
 def _exp_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx exp(x) = exp(x)"""
-    return (g * node.data,)
+    if type(g) is float:
+        return (g * node.data,)
+    return (_underflowing(operator.mul, g, node.data),)
 
 
 def _log(x: Any) -> Any:
@@ -52,6 +72,10 @@ def _sigmoid(x: Any) -> Any:
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
+    return _underflowing(_sigmoid_array, x)
+
+
+def _sigmoid_array(x: Any) -> Any:
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
@@ -59,19 +83,28 @@ def _sigmoid(x: Any) -> Any:
 def _sigmoid_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))"""
     s = node.data
-    return (g * (s * (1.0 - s)),)
+    if type(g) is float:
+        return (g * (s * (1.0 - s)),)
+    return (_underflowing(_times_slope, g, s),)
+
+
+def _times_slope(g: Any, s: Any) -> Any:
+    return g * (s * (1.0 - s))
 
 
 def _softplus(x: Any) -> Any:
     # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): the exp never overflows.
     if type(x) is float:
         return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-    return np.logaddexp(0, x).astype(x.dtype, copy=False)
+    return _underflowing(np.logaddexp, 0, x).astype(x.dtype, copy=False)
 
 
 def _softplus_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx log(1 + e^x) = sigmoid(x)"""
-    return (g * call(SIGMOID, node.parents[0].data),)
+    slope = call(SIGMOID, node.parents[0].data)
+    if type(g) is np.ndarray and type(slope) is np.ndarray:
+        return (_underflowing(operator.mul, g, slope),)
+    return (g * slope,)
 
 
 def _relu(x: Any) -> Any:

@@ -62,7 +62,7 @@ def _mean_vjp(g: Any, node: RuleNode) -> Grads:
     if type(x) is not np.ndarray and type(data_of(x)) is float:
         return (g,)
     n = math.prod(x.shape[a] for a in _normalized_axes(node.saved[0], x.ndim))
-    return (_spread(g / n, x, node.saved),)
+    return (_spread(g / n if n else g, x, node.saved),)  # n = 0: an empty x, nothing to share
 
 
 def _max(x: Any, params: tuple[Axis, bool]) -> Any:

@@ -118,19 +118,24 @@ def _sign_vjp(g: Any, node: RuleNode) -> Grads:
 
 def _clip(x: Any, bounds: tuple[Any, Any]) -> Any:
     lo, hi = bounds
-    if type(x) is float and type(lo) is float and type(hi) is float:
-        if x != x:  # nan stays nan, as in numpy
-            return x
-        return lo if x < lo else (hi if x > hi else x)
+    if type(x) is float and _number_or_none(lo) and _number_or_none(hi):
+        if lo is not None and x < lo:
+            return lo
+        return hi if hi is not None and x > hi else x  # nan stays nan, as in numpy
     return np.clip(x, lo, hi)
+
+
+def _number_or_none(bound: Any) -> bool:
+    return bound is None or type(bound) is float
 
 
 def _clip_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx clip(x, lo, hi) = 1 where lo <= x <= hi (bounds included, as PyTorch), else 0"""
     x = data_of(node.parents[0].data)  # which entries pass is not differentiated
     lo, hi = node.saved
-    if type(x) is float and type(lo) is float and type(hi) is float:
-        return (g if lo <= x <= hi else g * 0.0,)
+    if type(x) is float and _number_or_none(lo) and _number_or_none(hi):
+        inside = (lo is None or x >= lo) and (hi is None or x <= hi)
+        return (g if inside else g * 0.0,)
     inside = np.ones(np.shape(x), dtype=bool)
     if lo is not None:
         inside &= x >= lo
