@@ -881,3 +881,49 @@ def test_the_naive_cap_variable_is_checked_at_first_use(setting: str, first_use:
     valid = first_use.isdigit()
     assert lines[2] == ("ran" if valid else "SettingError")
     assert lines[3] == "5"  # set_max_calls overrides the variable either way
+
+
+# -- the errors of the second hardening wave are on the errors page, as they read ------------
+
+
+def _new_errors() -> Iterator[BaseException]:
+    import minigrad.backward as backward_api
+    from minigrad.optim import SGD
+    from minigrad.testing import gradcheck
+
+    w = mg.Value(np.ones(3), label="w")
+    stale = (w * 2.0).sum()
+    w.grad = np.ones(3)
+    SGD([w], lr=0.1).step()
+    h = w * 2.0
+    h.label = "h"
+    cut = (h * h).sum()
+    h.requires_grad = False
+    backward_api.register_strategy("mine", lambda root, seed, trace=None: {w: np.ones(2)})
+    try:
+        attempts: list[Callable[[], object]] = [
+            stale.backward,
+            cut.backward,
+            lambda: (w * 3.0).sum().backward(strategy="mine"),
+            lambda: gradcheck(lambda v: v.sum(), w, eps=0.0),
+            lambda: gradcheck(lambda v: v.sum(), w, eps="x"),  # type: ignore[arg-type]
+            lambda: len(mg.Value(1.0)),
+            lambda: len(mg.Value(np.array(1.0))),
+            lambda: bool(mg.Value(np.ones(2))),
+        ]
+        for attempt in attempts:
+            with pytest.raises(Exception) as caught:
+                attempt()
+            yield caught.value
+    finally:
+        backward_api.unregister_strategy("mine")
+
+
+def test_the_new_errors_are_on_the_errors_page_next_to_their_type() -> None:
+    from test_errors_page import PAGE, undocumented
+
+    kinds = set()
+    for error in _new_errors():
+        kinds.add(type(error).__name__)
+        assert undocumented(error, PAGE) is None, (error, undocumented(error, PAGE))
+    assert {"InplaceModificationError", "RequiresGradError", "GradientMapError"} <= kinds
