@@ -55,6 +55,7 @@ from strategies import (
 
 import minigrad as mg
 from minigrad.nn.functional import linear
+from minigrad.value import bump_version
 
 try:
     import autograd.numpy as anp
@@ -1349,6 +1350,7 @@ def bad_ops(draw: st.DrawFn, info: Info) -> Bad:
     """One invalid op for a node described by `info`."""
     kinds = ["operand", "matmul", "axis", "axis_type", "reshape", "transpose", "index", "seed"]
     kinds += ["clip", "numpy", "join", "einsum", "new_axis"]
+    kinds += ["stale", "flag"]  # misuse between a forward pass and its backward pass
     if not info.scalar and info.shape:
         kinds.append("linear")
     if any(n != 1 for n in info.shape):
@@ -1395,6 +1397,9 @@ def _bad_op(draw: st.DrawFn, info: Info, kind: str) -> Bad:
         )
         needles = ("matmul", str(s), str(other_shape))
         return Bad(f"@ shape {other_shape}", _binary("@", reflected, other), needles)
+    misuse = _bad_use(info, kind)
+    if misuse is not None:
+        return misuse
     more = _bad_new_op(draw, info, kind)
     if more is not None:
         return more
@@ -1511,6 +1516,35 @@ def _bad_new_op(draw: st.DrawFn, info: Info, kind: str) -> Bad | None:
     return None
 
 
+def _bad_use(info: Info, kind: str) -> Bad | None:
+    """A backward pass refused because its graph changed after the forward pass: an input
+    changed in place (as an optimizer step does), or requires_grad turned off on an op node.
+    Each builds on the last node without changing the chain's own graph."""
+
+    def total(y: mg.Value) -> mg.Value:
+        return y if info.scalar else y.sum()
+
+    if kind == "stale":
+
+        def stale(v: mg.Value) -> Any:
+            w = mg.Value(1.5 if info.scalar else np.full(info.shape, 1.5))
+            y = total((v * w).tanh())
+            bump_version(w)
+            return y.backward()
+
+        return Bad("backward after an in-place update", stale, ("changed in place",))
+    if kind == "flag":
+
+        def flag(v: mg.Value) -> Any:
+            h = v * 2.0
+            y = total(h * h)
+            h.requires_grad = False
+            return y.backward()
+
+        return Bad("requires_grad off on an op node", flag, ("only a leaf's requires_grad",))
+    return None
+
+
 @st.composite
 def invalid_chains(draw: st.DrawFn) -> tuple[Chain, Bad]:
     """A valid prefix of up to 4 steps and one invalid op on its last node."""
@@ -1528,7 +1562,7 @@ def test_invalid_chains_raise_clear_errors(case: tuple[Chain, Bad]) -> None:
         warnings.simplefilter("error")
         nodes = run_steps(MG, leaves, chain.steps)
         last = nodes[-1]
-        with pytest.raises((ValueError, TypeError)) as caught:
+        with pytest.raises((ValueError, TypeError, RuntimeError)) as caught:
             bad.apply(last)
     error = caught.value
     message = str(error)
