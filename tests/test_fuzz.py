@@ -5,10 +5,10 @@ abs sqrt sin cos exp2 log1p expm1 sign and negation, clip; `+ - * / **` with oth
 and numpy numbers and arrays, on either side; `@`; `nn.functional.linear` (x @ W.T + b);
 sum/mean/max/min/prod/logsumexp with axis and keepdims; var and std with ddof; cumsum; softmax and
 log_softmax; reshape, ravel, flatten, squeeze, expand_dims, swapaxes; transpose; indexing; and
-the functions maximum, minimum, where, concatenate, stack and einsum, spelled `mg.f` or numpy's
-`np.f` on Values), sometimes reusing an earlier node, so chains are DAGs. A chain is generated
-statically: each node's shape is computed with numpy on dummy arrays and each node's values are
-bounded by interval arithmetic, so guards
+the functions maximum, minimum, where, concatenate, stack, einsum, dot and outer, spelled `mg.f`
+or numpy's `np.f` on Values), sometimes reusing an earlier node, so chains are DAGs. A chain is
+generated statically: each node's shape is computed with numpy on dummy arrays and each node's
+values are bounded by interval arithmetic, so guards
 (`tanh` before `exp`, `x*x + 0.5` before `log`, `1.5 + tanh(x)` before a division) are part of the
 program itself and every framework runs exactly the same program.
 
@@ -201,6 +201,8 @@ class MG:
     @staticmethod
     def einsum(x: Any, y: Any, spec: str, style: str) -> Any:
         space: Any = np if style == "numpy" else mg
+        if spec in ("dot", "outer"):
+            return getattr(space, spec)(x, y)
         return space.einsum(spec, x, y)
 
 
@@ -304,6 +306,10 @@ class AG:
 
     @staticmethod
     def einsum(x: Any, y: Any, spec: str, style: str) -> Any:
+        if spec == "outer":  # autograd's rule returns the flattened gradient of an N-d x
+            return anp.outer(anp.ravel(x), anp.ravel(y))
+        if spec == "dot":
+            return anp.dot(x, y)
         return anp.einsum(spec, x, y)
 
 
@@ -904,9 +910,13 @@ class Builder:
         return self.emit(step, Info(out_shape, False, a.lo, a.hi, a.needs_grad))
 
     def einsum(self, i: int) -> int:
-        """An einsum of node i with a new leaf or array: letters shared, summed or kept."""
+        """An einsum of node i with a new leaf or array (letters shared, summed or kept), or
+        numpy's dot (N-d included) or outer."""
         draw = self.draw
         a = self.infos[i]
+        form = draw(st.sampled_from(["einsum", "einsum", "dot", "outer"]))
+        if form != "einsum":
+            return self.product(i, form)
         mine = "ijk"[: len(a.shape)]
         sizes = dict(zip(mine, a.shape, strict=True))
         shared = draw(st.lists(st.sampled_from(mine), unique=True, max_size=len(mine)))
@@ -932,6 +942,31 @@ class Builder:
             c = draw(arrays_of(other_shape))
             bound = summed * a.bound * float(np.max(np.abs(c), initial=0.0))
             step = Step("einsum", (i,), (spec, style), c)
+        return self.emit(step, Info(out_shape, False, -bound, bound, a.needs_grad))
+
+    def product(self, i: int, form: str) -> int:
+        """dot(x, y) or outer(x, y) with y a new leaf or array."""
+        draw = self.draw
+        a = self.infos[i]
+        k, m = a.shape[-1], draw(st.integers(1, 3))
+        if form == "outer":
+            other: tuple[int, ...] = (m,)
+            summed = 1
+        else:
+            other = draw(st.sampled_from([(k,), (k, m), (draw(st.integers(1, 2)), k, m)]))
+            summed = k
+        out_shape = getattr(np, form)(np.zeros(a.shape), np.zeros(other)).shape
+        if math.prod(out_shape) > MAX_SIZE or len(out_shape) > 4:
+            return self.unary(i, "tanh")
+        style = draw(st.sampled_from(["mg", "numpy"]))
+        if draw(st.booleans()):
+            j = self.leaf(other)
+            bound = summed * a.bound * self.infos[j].bound
+            step = Step("einsum", (i, j), (form, style))
+        else:
+            c = draw(arrays_of(other))
+            bound = summed * a.bound * float(np.max(np.abs(c), initial=0.0))
+            step = Step("einsum", (i,), (form, style), c)
         return self.emit(step, Info(out_shape, False, -bound, bound, a.needs_grad))
 
     def reshape(self, i: int) -> int:
