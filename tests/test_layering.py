@@ -25,7 +25,6 @@ ABOVE_BACKWARD = (
     "minigrad.anomaly",
     "minigrad.nn",
     "minigrad.optim",
-    "minigrad.lr_scheduler",
     "minigrad.losses",
     "minigrad.layerwise",
     "minigrad.train",

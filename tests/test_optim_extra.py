@@ -141,3 +141,16 @@ def test_a_schedule_sets_the_rate_the_optimizer_uses() -> None:
         lr_scheduler.StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="T_max must be a positive int"):
         lr_scheduler.CosineAnnealingLR(opt, T_max=0)
+
+
+def test_the_schedulers_import_as_in_pytorch() -> None:
+    # `from torch.optim.lr_scheduler import StepLR` has the same spelling here.
+    from minigrad.optim.lr_scheduler import CosineAnnealingLR, StepLR
+
+    assert StepLR is mg.optim.lr_scheduler.StepLR
+    assert CosineAnnealingLR is lr_scheduler.CosineAnnealingLR
+    opt = mg.optim.SGD([mg.Value(1.0)], lr=0.5)
+    schedule = StepLR(opt, step_size=2, gamma=0.1)
+    for _ in range(2):
+        schedule.step()
+    assert opt.lr == pytest.approx(0.05)

@@ -1,6 +1,6 @@
 """Learning-rate schedules with PyTorch's semantics: `StepLR` and `CosineAnnealingLR`.
 
-Reached as `minigrad.optim.lr_scheduler`, like `torch.optim.lr_scheduler`. A scheduler sets its
+`minigrad.optim.lr_scheduler`, like `torch.optim.lr_scheduler`. A scheduler sets its
 optimizer's `lr`; call its `step()` once per epoch, after the optimizer's `step()`. Creating a
 scheduler counts as epoch 0 and leaves the learning rate as it is. Both use PyTorch's chainable
 ("recursive") update, which reads the optimizer's current `lr`, so their learning rates agree with

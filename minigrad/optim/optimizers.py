@@ -1,5 +1,4 @@
-"""Optimizers with PyTorch's update formulas: SGD (momentum, weight decay), Adam and AdamW;
-learning-rate schedules in `optim.lr_scheduler`.
+"""Optimizers with PyTorch's update formulas: SGD (momentum, weight decay), Adam and AdamW.
 
 They see parameters only (Values with `.data` and `.grad`), never a backward strategy. Array
 parameters are updated in place; scalar-mode parameters are reassigned. Parameters that no
@@ -135,6 +134,3 @@ class AdamW(Adam):
     def _change(self, data: Any, grad: Any, state: dict[str, Any]) -> Any:
         adam = self._adam_step(grad, state)  # the decay stays out of the moments
         return self.lr * self.weight_decay * data + adam if self.weight_decay else adam
-
-
-from minigrad import lr_scheduler as lr_scheduler  # noqa: E402 - `optim.lr_scheduler`, as in PyTorch
