@@ -8,6 +8,8 @@ from typing import Any
 
 def describe(node: Any) -> str:
     """One short, human name for a graph node: its label or op, and its shape."""
+    if hasattr(getattr(node, "data", None), "parents"):  # a graph-building pass's view of a node
+        node = node.data
     label = getattr(node, "label", "") or ""
     op = getattr(node, "op", None)
     name = label or (op.name if op is not None else "leaf")
@@ -202,4 +204,19 @@ class RequiresGradError(MinigradError, RuntimeError):
 
     A node's flag was fixed when the graph was built; turning it off afterwards would silently
     drop the gradients of everything below it. Use `node.detach()` for a copy that is a constant.
+    The walks raise it where they would skip such an input, before any `.grad` is written.
+
+    Attributes:
+        node: the op node whose flag was turned off.
+        consumer: the node of the graph that takes it as an input.
     """
+
+    def __init__(self, node: Any, consumer: Any) -> None:
+        self.node = node
+        self.consumer = consumer
+        super().__init__(
+            f"requires_grad was turned off on {describe(node)}, a node made by an op "
+            f"(an input of {describe(consumer)}), after the graph was built: only a leaf's "
+            "requires_grad can change, or the gradients below it would be silently "
+            "dropped. Use node.detach() for a constant copy. No .grad was changed."
+        )

@@ -13,7 +13,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
+
+try:
+    import torch
+except ImportError:  # the optional oracle: the tests that compare with it skip without it
+    torch = None
 
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
@@ -88,6 +92,7 @@ def test_binary_ops_agree_between_modes_at_special_values(name: str) -> None:
 @pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "softplus", "relu"])
 def test_unary_values_match_torch_at_special_values(name: str) -> None:
     """nan propagates and the infinities map as PyTorch maps them."""
+    pytest.importorskip("torch")
     expected = getattr(torch, name) if name != "softplus" else torch.nn.functional.softplus
     for x in SPECIAL:
         got = _run(UNARY[name], [x], False)[0]
@@ -106,6 +111,7 @@ def _torch_pow_grads(a: float, b: float) -> tuple[float, float]:
 @pytest.mark.parametrize("tensor", [False, True], ids=["scalar", "tensor"])
 def test_powers_at_zero_have_pytorchs_gradients(tensor: bool) -> None:
     """x ** 0 at 0 and 0 ** y for y >= 0 have slope 0, not the nan of 0 * inf or 0 * log 0."""
+    pytest.importorskip("torch")
     for a in (0.0, -0.0, 2.0, 0.5):
         for b in (0.0, 0.5, 1.0, 2.0, 3.0, -1.0, -0.5):
             got = _run(lambda x, y: x**y, [a, b], tensor)[1:]

@@ -15,7 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
+
+try:
+    import torch
+except ImportError:  # the optional oracle: the tests that compare with it skip without it
+    torch = None
 
 import minigrad as mg
 
@@ -36,17 +40,17 @@ def torch_grads(f: Callable[..., torch.Tensor], *arrays: Any) -> list[Any]:
 
 # (name, minigrad function, PyTorch function, inputs at the kinks and ties)
 KINKS: list[tuple[str, Callable[..., Any], Callable[..., Any], tuple[Any, ...]]] = [
-    ("abs-at-0", lambda x: x.abs(), torch.abs, ([0.0, -0.0, 1.5, -2.0],)),
-    ("sign-everywhere", lambda x: x.sign(), torch.sign, ([0.0, 1.5, -2.0],)),
+    ("abs-at-0", lambda x: x.abs(), lambda *t: torch.abs(*t), ([0.0, -0.0, 1.5, -2.0],)),
+    ("sign-everywhere", lambda x: x.sign(), lambda *t: torch.sign(*t), ([0.0, 1.5, -2.0],)),
     (
         "clip-at-the-bounds",
         lambda x: x.clip(-1.0, 1.0),
         lambda x: x.clamp(-1.0, 1.0),
         ([-1.0, 1.0, -1.5, 1.5, 0.3],),
     ),
-    ("maximum-ties", mg.maximum, torch.maximum, ([0.0, 1.0, 2.0], [0.0, 1.5, 2.0])),
-    ("minimum-ties", mg.minimum, torch.minimum, ([0.0, 1.0, 2.0], [0.0, 1.5, 2.0])),
-    ("min-all-ties", lambda x: x.min(), torch.amin, ([[1.0, 0.5], [0.5, 0.5]],)),
+    ("maximum-ties", mg.maximum, lambda *t: torch.maximum(*t), ([0.0, 1.0, 2.0], [0.0, 1.5, 2.0])),
+    ("minimum-ties", mg.minimum, lambda *t: torch.minimum(*t), ([0.0, 1.0, 2.0], [0.0, 1.5, 2.0])),
+    ("min-all-ties", lambda x: x.min(), lambda *t: torch.amin(*t), ([[1.0, 0.5], [0.5, 0.5]],)),
     (
         "min-axis-ties",
         lambda x: x.min(axis=1),
@@ -59,15 +63,15 @@ KINKS: list[tuple[str, Callable[..., Any], Callable[..., Any], tuple[Any, ...]]]
         lambda x: torch.amax(x, dim=0),
         ([[1.0, 0.5], [1.0, 0.7]],),
     ),
-    ("prod-one-zero", lambda x: x.prod(), torch.prod, ([2.0, 0.0, 3.0],)),
-    ("prod-two-zeros", lambda x: x.prod(), torch.prod, ([2.0, 0.0, 0.0],)),
+    ("prod-one-zero", lambda x: x.prod(), lambda *t: torch.prod(*t), ([2.0, 0.0, 3.0],)),
+    ("prod-two-zeros", lambda x: x.prod(), lambda *t: torch.prod(*t), ([2.0, 0.0, 0.0],)),
     (
         "prod-zero-per-row",
         lambda x: x.prod(axis=1),
         lambda x: torch.prod(x, dim=1),
         ([[0.0, 2.0, 3.0], [4.0, 0.0, 0.0]],),
     ),
-    ("sqrt-at-0", lambda x: x.sqrt(), torch.sqrt, ([0.0, 4.0],)),
+    ("sqrt-at-0", lambda x: x.sqrt(), lambda *t: torch.sqrt(*t), ([0.0, 4.0],)),
 ]
 
 
@@ -76,6 +80,7 @@ KINKS: list[tuple[str, Callable[..., Any], Callable[..., Any], tuple[Any, ...]]]
 def test_gradients_at_kinks_and_ties_are_pytorchs(
     name: str, ours: Callable[..., Any], theirs: Callable[..., Any], inputs: Any, strategy: str
 ) -> None:
+    pytest.importorskip("torch")
     with np.errstate(divide="ignore"):  # sqrt'(0) = inf
         got = minigrad_grads(ours, *inputs, strategy=strategy)
     want = torch_grads(theirs, *inputs)
@@ -165,6 +170,7 @@ def test_float32_stays_float32(build: Callable[[mg.Value], mg.Value]) -> None:
 
 
 def test_var_and_std_match_numpy_and_torch() -> None:
+    pytest.importorskip("torch")
     rng = np.random.default_rng(3)
     data = rng.standard_normal((4, 5))
     for axis, ddof in ((None, 0), (0, 1), (1, 0), ((0, 1), 1)):
@@ -182,6 +188,7 @@ def test_var_and_std_match_numpy_and_torch() -> None:
 
 
 def test_logsumexp_softmax_are_stable_and_match_torch() -> None:
+    pytest.importorskip("torch")
     data = np.array([[1000.0, 1000.5, -1000.0], [-np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf]])
     x = mg.Value(data)
     t = torch.tensor(data)
@@ -269,6 +276,7 @@ def test_functions_take_values_and_array_likes() -> None:
 
 
 def test_einsum_matches_numpy_and_torch() -> None:
+    pytest.importorskip("torch")
     rng = np.random.default_rng(1)
     a, b, c = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)
     for spec, operands in (

@@ -10,10 +10,10 @@ Two entry points share every step but the last:
 - `run_backward(...)` is `gradient_map` followed by the commit of every gradient to `.grad`.
 
 The commit happens only after the walk has finished and its map has been checked, so a
-backward that fails leaves every `.grad` as it was. The checks: data changed in place, or a
-flag turned off, since the graph was made (`check_graph`); and for a strategy that is not
-built in, the whole map (`check_map`). Commits from several threads are serialised, so
-concurrent passes all add up.
+backward that fails leaves every `.grad` as it was. The checks: data changed in place since
+the graph was made (`check_graph`; the walks themselves refuse an op node whose flag was
+turned off); and for a strategy that is not built in, the whole map (`check_map`). Commits
+from several threads are serialised, so concurrent passes all add up.
 """
 
 from __future__ import annotations
@@ -187,40 +187,29 @@ def _building(walk: Any, output: Node, seed: Any, visits: list[Any] | None) -> t
 
 
 def check_graph(grads: Mapping[Any, Any]) -> None:
-    """Refuse a map whose graph changed after it was made: data changed in place, or a flag.
+    """Refuse a map whose graph's data changed in place after it was made.
 
-    Data: every node is stamped with the version clock when made; minigrad's in-place updates
-    tick the clock and stamp the changed Value (`minigrad.value.bump_version`). If no node of
-    the map is older than the clock, nothing changed since the graph was made; else each op
-    node's inputs are compared with it. Flags: the walks do not enter an input that needs no
-    gradient, so an op node whose `requires_grad` was turned off would silently cut off every
-    gradient below it; only a leaf's flag may change (as in PyTorch). The flag stays a plain
-    attribute, because the walks read it for every edge, so it is checked here, in the same pass.
+    Every node is stamped with the version clock when made; minigrad's in-place updates tick the
+    clock and stamp the changed Value (`minigrad.value.bump_version`). If no node of the map is
+    older than the clock, nothing changed since the graph was made; else each op node's inputs
+    are compared with it. (A flag turned off on an op node is refused by the walks themselves,
+    where they would skip that input: `RequiresGradError`.)
 
     Raises:
-        RequiresGradError: names the node whose flag was turned off and its consumer.
         InplaceModificationError: names the first op node found with a changed input.
     """
     now = current_version()
-    stale = False
     for node in grads:  # a plain loop: its attribute reads are the interpreter's fastest
         if node._version < now:
-            stale = True
-        for parent in node.parents:
-            if not parent.requires_grad and parent.op is not None:
-                raise RequiresGradError(
-                    f"requires_grad was turned off on {describe(parent)}, a node made by an op "
-                    f"(an input of {describe(node)}), after the graph was built: only a leaf's "
-                    "requires_grad can change, or the gradients below it would be silently "
-                    "dropped. Use node.detach() for a constant copy. No .grad was changed."
-                )
-    if stale:
-        for node in grads:
-            if node.op is not None:
-                made = node._version
-                for index, parent in enumerate(node.parents):
-                    if parent._version > made:
-                        raise InplaceModificationError(node, index, parent)
+            break
+    else:
+        return
+    for node in grads:
+        if node.op is not None:
+            made = node._version
+            for index, parent in enumerate(node.parents):
+                if parent._version > made:
+                    raise InplaceModificationError(node, index, parent)
 
 
 def check_map(name: str, root: Node, grads: Mapping[Any, Any]) -> None:
@@ -236,6 +225,9 @@ def check_map(name: str, root: Node, grads: Mapping[Any, Any]) -> None:
         node = stack.pop()
         if id(node) not in graph:
             graph.add(id(node))
+            for parent in node.parents:
+                if not parent.requires_grad and parent.op is not None:  # as the walks refuse
+                    raise RequiresGradError(parent, node)
             stack.extend(node.parents)
     for node, grad in grads.items():
         if id(node) not in graph:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from minigrad.errors import RequiresGradError
+
 
 class Operation(Protocol):
     """An op as a walk sees it: a name and a vector-Jacobian product (`minigrad.ops.Op`)."""
@@ -64,6 +66,8 @@ def consumers_of(root: Node) -> dict[Any, list[tuple[Any, int]]]:
         node = stack.pop()
         for position, parent in enumerate(node.parents):
             if not parent.requires_grad:
+                if parent.op is not None:  # an op node's flag turned off by hand: refuse
+                    raise RequiresGradError(parent, node)
                 continue
             if parent in consumers:
                 consumers[parent].append((node, position))

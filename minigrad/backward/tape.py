@@ -27,6 +27,7 @@ from typing import Any
 from minigrad.backward.graph import Node, WalkResult
 from minigrad.backward.recording import entries
 from minigrad.backward.topological import topological
+from minigrad.errors import RequiresGradError
 
 
 def tape(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult:
@@ -50,6 +51,8 @@ def tape(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult
             trace.append(node)
         for parent, parent_grad in zip(node.parents, node.op.vjp(grad, node)):  # noqa: B905
             if not parent.requires_grad:
+                if parent.op is not None:  # an op node's flag turned off by hand: refuse
+                    raise RequiresGradError(parent, node)
                 continue
             so_far = get(parent)
             if so_far is None:

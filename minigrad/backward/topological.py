@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad.backward.graph import Node, WalkResult
-from minigrad.errors import CycleError
+from minigrad.errors import CycleError, RequiresGradError
 
 _IN_PROGRESS = False
 _DONE = True
@@ -46,8 +46,11 @@ def topological_order(root: Node) -> list[Any]:
         push(node)
         push(_FINISH)
         for parent in node.parents:
-            if parent.requires_grad and mark(parent) is not _DONE:
-                push(parent)
+            if parent.requires_grad:
+                if mark(parent) is not _DONE:
+                    push(parent)
+            elif parent.op is not None:  # an op node's flag turned off by hand: refuse
+                raise RequiresGradError(parent, node)
     return order
 
 
