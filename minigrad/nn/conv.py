@@ -57,7 +57,43 @@ def _output_hw(
     return (h + 2 * padding[0] - kh) // stride[0] + 1, (w + 2 * padding[1] - kw) // stride[1] + 1
 
 
-class Conv2d(Module):
+class _Conv(Module):
+    """What both convolution layers hold: sizes, `weight` (C_out, C_in, *kernel) and `bias`.
+
+    Weight and bias start as PyTorch's do: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
+    fan_in = C_in times the kernel's size.
+    """
+
+    kernel_size: Any  # an int (Conv1d) or a pair (Conv2d), as PyTorch shows them
+    stride: Any
+    padding: Any
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: tuple[int, ...],
+        bias: bool,
+        seed: int | None,
+        rng: np.random.Generator | None,
+        dtype: Any,
+    ) -> None:
+        super().__init__()
+        self.in_channels = positive("in_channels", in_channels)
+        self.out_channels = positive("out_channels", out_channels)
+        generator = make_rng(seed, rng)
+        bound = 1.0 / math.sqrt(in_channels * math.prod(kernel))
+        self.weight = uniform(generator, bound, (out_channels, in_channels, *kernel), dtype)
+        self.bias = uniform(generator, bound, (out_channels,), dtype) if bias else None
+
+    def __repr__(self) -> str:
+        no_bias = "" if self.bias is not None else ", bias=False"
+        sizes = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        name = type(self).__name__
+        return f"{name}({self.in_channels}, {self.out_channels}, {sizes}{no_bias})"
+
+
+class Conv2d(_Conv):
     """2-D convolution (PyTorch's `nn.Conv2d`): input (N, C_in, H, W), `weight` (C_out, C_in,
     kh, kw), `bias` (C_out,).
 
@@ -67,9 +103,6 @@ class Conv2d(Module):
         bias: add a learned bias per output channel.
         seed, rng: where the initial weights come from.
         dtype: float64 (default) or float32.
-
-    Weight and bias start as PyTorch's do: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
-    fan_in = C_in * kh * kw.
     """
 
     def __init__(
@@ -85,30 +118,17 @@ class Conv2d(Module):
         rng: np.random.Generator | None = None,
         dtype: Any = np.float64,
     ) -> None:
-        super().__init__()
-        self.in_channels = positive("in_channels", in_channels)
-        self.out_channels = positive("out_channels", out_channels)
-        self.kernel_size = pair("kernel_size", kernel_size)
+        kernel = pair("kernel_size", kernel_size)
+        super().__init__(in_channels, out_channels, kernel, bias, seed, rng, dtype)
+        self.kernel_size = kernel
         self.stride = pair("stride", stride)
         self.padding = pair("padding", padding, 0)
-        generator = make_rng(seed, rng)
-        bound = 1.0 / math.sqrt(in_channels * math.prod(self.kernel_size))
-        shape = (out_channels, in_channels, *self.kernel_size)
-        self.weight = uniform(generator, bound, shape, dtype)
-        self.bias = uniform(generator, bound, (out_channels,), dtype) if bias else None
 
     def forward(self, x: Any) -> Value:
         return conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
-    def __repr__(self) -> str:
-        no_bias = "" if self.bias is not None else ", bias=False"
-        return (
-            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}{no_bias})"
-        )
 
-
-class Conv1d(Module):
+class Conv1d(_Conv):
     """1-D convolution (PyTorch's `nn.Conv1d`): input (N, C_in, L), `weight` (C_out, C_in, k),
     `bias` (C_out,); computed as a `Conv2d` over a height of 1.
 
@@ -128,16 +148,11 @@ class Conv1d(Module):
         rng: np.random.Generator | None = None,
         dtype: Any = np.float64,
     ) -> None:
-        super().__init__()
-        self.in_channels = positive("in_channels", in_channels)
-        self.out_channels = positive("out_channels", out_channels)
-        self.kernel_size = positive("kernel_size", kernel_size)
+        kernel = positive("kernel_size", kernel_size)
+        super().__init__(in_channels, out_channels, (kernel,), bias, seed, rng, dtype)
+        self.kernel_size = kernel
         self.stride = positive("stride", stride)
         self.padding = pair("padding", padding, 0)[0]
-        generator = make_rng(seed, rng)
-        bound = 1.0 / math.sqrt(in_channels * kernel_size)
-        self.weight = uniform(generator, bound, (out_channels, in_channels, kernel_size), dtype)
-        self.bias = uniform(generator, bound, (out_channels,), dtype) if bias else None
 
     def forward(self, x: Any) -> Value:
         value = tensor_input("Conv1d", x, (2, 3))
@@ -145,10 +160,3 @@ class Conv1d(Module):
         weight = self.weight.reshape(*self.weight.shape[:2], 1, self.kernel_size)
         out = conv2d(rows, weight, self.bias, (1, self.stride), (0, self.padding))
         return out.reshape(*out.shape[:-2], out.shape[-1])
-
-    def __repr__(self) -> str:
-        no_bias = "" if self.bias is not None else ", bias=False"
-        return (
-            f"Conv1d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}{no_bias})"
-        )

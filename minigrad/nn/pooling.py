@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from minigrad import ops
@@ -57,8 +58,10 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     return _pool("avg_pool2d", ops.AVG_POOL2D, x, kernel, steps, pair("padding", padding, 0))
 
 
-class MaxPool2d(Module):
-    """PyTorch's `nn.MaxPool2d(kernel_size, stride=None, padding=0)` on (N, C, H, W) input."""
+class _Pool2d(Module):
+    """A pooling layer: its window, stride (the window, by default) and zero padding, as pairs."""
+
+    pool: Callable[..., Value]  # the function it applies: max_pool2d or avg_pool2d
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
@@ -67,27 +70,23 @@ class MaxPool2d(Module):
         self.padding = pair("padding", padding, 0)
 
     def forward(self, x: Any) -> Value:
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return self.pool(x, self.kernel_size, self.stride, self.padding)
 
     def __repr__(self) -> str:
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
+        return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"
 
 
-class AvgPool2d(Module):
+class MaxPool2d(_Pool2d):
+    """PyTorch's `nn.MaxPool2d(kernel_size, stride=None, padding=0)` on (N, C, H, W) input."""
+
+    pool = staticmethod(max_pool2d)
+
+
+class AvgPool2d(_Pool2d):
     """PyTorch's `nn.AvgPool2d(kernel_size, stride=None, padding=0)` on (N, C, H, W) input
     (zero padding counts towards the mean, PyTorch's default `count_include_pad=True`)."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        self.kernel_size = pair("kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else pair("stride", stride)
-        self.padding = pair("padding", padding, 0)
-
-    def forward(self, x: Any) -> Value:
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-    def __repr__(self) -> str:
-        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
+    pool = staticmethod(avg_pool2d)
 
 
 class Flatten(Module):

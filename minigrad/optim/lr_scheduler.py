@@ -10,7 +10,7 @@ PyTorch's step by step, to the last bit, beyond `T_max` too.
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class HasLearningRate(Protocol):
@@ -53,9 +53,7 @@ class StepLR(LRScheduler):
     epochs (PyTorch's `StepLR(optimizer, step_size, gamma=0.1)`)."""
 
     def __init__(self, optimizer: HasLearningRate, step_size: int, gamma: float = 0.1) -> None:
-        if not isinstance(step_size, int) or isinstance(step_size, bool) or step_size < 1:
-            raise ValueError(f"step_size must be a positive int, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = _positive_int("step_size", step_size)
         self.gamma = float(gamma)
         super().__init__(optimizer)
 
@@ -69,9 +67,7 @@ class CosineAnnealingLR(LRScheduler):
     `CosineAnnealingLR(optimizer, T_max, eta_min=0)`, with its recursive update)."""
 
     def __init__(self, optimizer: HasLearningRate, T_max: int, eta_min: float = 0.0) -> None:
-        if not isinstance(T_max, int) or isinstance(T_max, bool) or T_max < 1:
-            raise ValueError(f"T_max must be a positive int, got {T_max!r}")
-        self.T_max = T_max
+        self.T_max = _positive_int("T_max", T_max)
         self.eta_min = float(eta_min)
         super().__init__(optimizer)
 
@@ -83,3 +79,10 @@ class CosineAnnealingLR(LRScheduler):
             1 + math.cos(math.pi * (epoch - 1) / period)
         )
         return ratio * (lr - low) + low
+
+
+def _positive_int(name: str, value: Any) -> int:
+    """`value` if it is a whole number >= 1 (a bool is not); else a ValueError naming `name`."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
