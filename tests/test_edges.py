@@ -73,9 +73,16 @@ def test_unary_ops_agree_between_modes_at_special_values(name: str) -> None:
     for x in SPECIAL:
         scalar, tensor = _run(UNARY[name], [x], False), _run(UNARY[name], [x], True)
         assert _same(scalar[:1], tensor[:1]), f"{name}({x}): scalar {scalar}, tensor {tensor}"
-        if name == "max" and math.isnan(x):
-            continue  # which entry wins a max over nan is its own question (the reductions')
         assert _same(scalar[1:], tensor[1:]) or scalar[1:] == tensor[1:], (name, x, scalar, tensor)
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_a_nan_wins_its_reduction_and_takes_the_gradient_as_in_torch_max(reduce: str) -> None:
+    x = mg.Value(np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, np.nan], [1.0, 2.0, 2.0]]))
+    getattr(x, reduce)(axis=1).sum().backward()
+    last_row = [0.0, 0.5, 0.5] if reduce == "max" else [1.0, 0.0, 0.0]  # no nan: as always
+    expected = [[0.0, 1.0, 0.0], [0.5, 0.0, 0.5], last_row]
+    np.testing.assert_array_equal(x.grad, expected)
 
 
 @pytest.mark.parametrize("name", BINARY)

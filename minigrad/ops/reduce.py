@@ -86,13 +86,16 @@ def _min_vjp(g: Any, node: RuleNode) -> Grads:
 
 
 def _extremum_vjp(g: Any, node: RuleNode) -> Grads:
-    """The gradient of max or min: the entries equal to the output share g evenly."""
+    """The gradient of max or min: the entries equal to the output share g evenly (a NaN
+    output came from the NaN entries, which share it, as in scalar mode and `torch.max`)."""
     x = data_of(node.parents[0].data)  # which entries win is not differentiated
     axis, keepdims = node.saved
     if type(x) is float:
         return (g,)
     out = _expand(data_of(node.data), x, axis, keepdims)
     winners = x == out
+    if np.isnan(out).any():  # NaN equals nothing: its winners are the NaN entries
+        winners |= np.isnan(x)
     share = winners / winners.sum(axis=axis, keepdims=True, dtype=x.dtype)  # float32 stays
     return (share * _expand(g, x, axis, keepdims),)
 
