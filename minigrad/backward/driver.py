@@ -269,10 +269,12 @@ def commit(grads: dict[Any, Any]) -> None:
     handed_out: set[int] | None = None
     for node, grad in grads.items():
         data = node.data
-        if type(data) is float:
-            if type(grad) is not float:
-                grad = float(grad)
-        elif node.op is None:  # a leaf: give it an array of its own, in its dtype
+        if type(data) is float:  # scalar mode, one node per number: the accumulation inlined
+            old = node._grad
+            grad = float(grad) if type(grad) is not float else grad
+            node._grad = grad if old is None else old + grad
+            continue
+        if node.op is None:  # a leaf: give it an array of its own, in its dtype
             if handed_out is None:
                 handed_out = {id(g) for n, g in grads.items() if n.op is not None}
             grad = np.asarray(grad)
