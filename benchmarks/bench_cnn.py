@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
 import statistics
 import sys
 import time
@@ -34,17 +33,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-# Pin BLAS threads before numpy (and its BLAS) is loaded; setdefault keeps a user's own choice.
-THREADS = 2
-_NUMPY_PRELOADED = "numpy" in sys.modules
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
-os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
-os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
-
-import numpy as np  # noqa: E402
-
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import _blas
+
+THREADS = 2
+_blas.pin(THREADS)  # before numpy (and its BLAS) is loaded
+
+import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from benchmarks._common import (  # noqa: E402
@@ -190,17 +187,6 @@ def conv_share(batch: int, dtype: Any, steps: int) -> float:
     return timer.seconds / total
 
 
-def blas_threads() -> str:
-    pinned = ", ".join(
-        f"{var}={os.environ[var]}"
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-        if var in os.environ
-    )
-    if _NUMPY_PRELOADED:
-        return f"numpy was imported before this script: its BLAS threads as found ({pinned})"
-    return pinned
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser("Digits CNN training step: minigrad vs PyTorch, and the conv share.")
     args = parser.parse_args(argv)
@@ -208,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     batches = QUICK_BATCHES if args.quick else FULL_BATCHES
     min_sample = 0.02 if args.quick else 0.25
     if torch is not None:
-        torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))  # the same as numpy's
+        torch.set_num_threads(_blas.threads())  # the same as numpy's
         torch_info = f"{torch.__version__}, {torch.get_num_threads()} threads"
     else:
         torch_info = "not installed: the comparison is skipped"
@@ -218,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         [
             ("minigrad", f"{mg.__version__}, strategy {mg.get_default_strategy()}"),
             ("torch", torch_info),
-            ("BLAS", blas_threads()),
+            ("BLAS", _blas.describe()),
             ("model", "Conv2d(1, 16, 3, padding=1) ReLU MaxPool2d(2) Flatten Linear(256, 10)"),
         ],
     )

@@ -58,18 +58,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Pin BLAS threads before numpy (and its BLAS) is loaded; setdefault keeps a user's own choice.
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import _blas
+
 THREADS = 2
-_NUMPY_PRELOADED = "numpy" in sys.modules
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
-os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
-os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
+_blas.pin(THREADS)  # before numpy (and its BLAS) is loaded
 
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
-
-if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import minigrad as mg  # noqa: E402
 from benchmarks._common import (  # noqa: E402
@@ -304,17 +302,6 @@ def faults_case(case: Case, dtype: type[np.floating[Any]], steps: int) -> dict[s
 # -- main -------------------------------------------------------------------------------------
 
 
-def blas_threads() -> str:
-    pinned = ", ".join(
-        f"{var}={os.environ[var]}"
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-        if var in os.environ
-    )
-    if _NUMPY_PRELOADED:
-        return f"numpy was imported before this script: its BLAS threads as found ({pinned})"
-    return pinned
-
-
 def malloc_settings() -> str:
     """glibc malloc settings from the environment (they decide when memory goes back to the OS)."""
     tuned = [
@@ -351,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         [
             ("minigrad", f"{mg.__version__}, strategy {mg.get_default_strategy()}"),
             ("torch", torch_info),
-            ("BLAS", blas_threads()),
+            ("BLAS", _blas.describe()),
             ("malloc", malloc_settings()),
             ("cases", "; ".join(f"{c.name}: batch {c.batch}, {_sizes(c)}" for c in cases)),
         ],

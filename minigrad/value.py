@@ -379,12 +379,9 @@ class Value:
         squared = deviation * deviation
         if ddof == 0:
             return squared.mean(axis=axis, keepdims=keepdims)
-        shape = self.shape
-        axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
-        n = 1
-        for a in axes:
-            n *= shape[a]
-        return squared.sum(axis=axis, keepdims=keepdims) / float(n - ddof)
+        total = squared.sum(axis=axis, keepdims=keepdims)
+        n = np.size(self.data) // np.size(total.data)  # the elements each sum took
+        return total / float(n - ddof)
 
     def std(
         self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
@@ -435,7 +432,7 @@ class Value:
 
     def flatten(self) -> Value:
         """The elements as a 1-d Value (the same as `ravel`)."""
-        return apply(ops.RESHAPE, self, saved=(-1,))
+        return self.ravel()
 
     def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Value:
         """Drop axes of size 1 (all of them when `axis` is None)."""
