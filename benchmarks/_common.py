@@ -7,6 +7,7 @@ Conventions every benchmark follows:
   sets how many timed samples each median is taken over.
 - Timings are medians of `time.perf_counter` samples after warmup runs; the garbage collector is
   emptied (untimed) before each sample so one sample's garbage is not charged to the next.
+  A spread quoted beside a median is (max - min) / median of the same samples (`fmt_spread`).
 - Peak memory is measured in a separate run under `tracemalloc` (which slows Python down a lot,
   so it is never on while timing).
 """
@@ -68,7 +69,24 @@ def median_time(
     min_sample: float = 0.0,
     gc_enabled: bool = True,
 ) -> float:
-    """Median seconds of one call of `fn`, over `repeat` timed samples after `warmup` calls.
+    """Median seconds of one call of `fn`: the median of `time_samples` (same arguments)."""
+    return statistics.median(
+        time_samples(
+            fn, repeat, warmup=warmup, setup=setup, min_sample=min_sample, gc_enabled=gc_enabled
+        )
+    )
+
+
+def time_samples(
+    fn: Callable[..., Any],
+    repeat: int = FULL_REPEAT,
+    *,
+    warmup: int = 1,
+    setup: Callable[[], Any] | None = None,
+    min_sample: float = 0.0,
+    gc_enabled: bool = True,
+) -> list[float]:
+    """Seconds of one call of `fn`, in each of `repeat` timed samples after `warmup` calls.
 
     Args:
         fn: the code to time. Called as `fn()`, or `fn(setup())` when `setup` is given.
@@ -116,7 +134,7 @@ def median_time(
             for _ in range(number):
                 fn()
             samples.append((time.perf_counter() - started) / number)
-        return statistics.median(samples)
+        return samples
     finally:
         if was_enabled:
             gc.enable()
@@ -181,6 +199,23 @@ def fmt_seconds(seconds: float) -> str:
     if seconds < 1.0:
         return f"{seconds * 1e3:.3g} ms"
     return f"{seconds:.3g} s"
+
+
+def fmt_spread(samples: Sequence[float]) -> str:
+    """How far a set of samples spreads: (max - min) / median, as a percentage ('4%').
+
+    Quoted next to a median so that a reader can tell a real difference from the noise of a
+    shared machine.
+    """
+    middle = statistics.median(samples)
+    if middle <= 0.0:
+        return "-"
+    return f"{(max(samples) - min(samples)) / middle:.0%}"
+
+
+def fmt_range(values: Sequence[float], suffix: str = "") -> str:
+    """The smallest and largest of `values`, as 'low-high' with two decimals ('1.28-1.36x')."""
+    return f"{min(values):.2f}-{max(values):.2f}{suffix}"
 
 
 def fmt_bytes(n: int) -> str:
