@@ -44,6 +44,16 @@ new_entry = weakref.ref
 """Make a record entry for a node (a weak reference)."""
 
 
+def append_node(record: Entries, node: Any) -> None:
+    """Append an op node just made to the context's record, if it is active (compacting the
+    record once it has outgrown its limit): the node constructor's one call per node in `tape`
+    mode."""
+    if record.active:
+        record.append(new_entry(node))
+        if len(record) > record.limit:
+            compact()
+
+
 records_by_default = False
 """Whether a context records before anything says otherwise: True when MINIGRAD_STRATEGY=tape
 (set by the registry at import). `use_strategy("tape")` and `set_default_strategy("tape")` turn

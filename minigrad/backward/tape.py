@@ -47,9 +47,40 @@ def tape(root: Node, seed: Any, *, trace: list[Any] | None = None) -> WalkResult
             continue
         calls += 1
         finished.add(node)
+        parents = node.parents
+        shares = node.op.vjp(grad, node)
+        if len(parents) == 2 and trace is None:  # most nodes: the loop below, unrolled
+            a, b = parents
+            share_a, share_b = shares
+            if a.requires_grad:
+                so_far = get(a)
+                if so_far is None:
+                    grads[a] = share_a
+                    pending += a.op is not None
+                elif a in finished:  # its rule already ran: the record's order is broken
+                    return _handed_over(root, seed, trace)
+                else:
+                    grads[a] = so_far + share_a
+            elif a.op is not None:  # an op node's flag turned off by hand: refuse
+                raise RequiresGradError(a, node)
+            if b.requires_grad:
+                so_far = get(b)
+                if so_far is None:
+                    grads[b] = share_b
+                    pending += b.op is not None
+                elif b in finished:
+                    return _handed_over(root, seed, trace)
+                else:
+                    grads[b] = so_far + share_b
+            elif b.op is not None:
+                raise RequiresGradError(b, node)
+            pending -= 1
+            if not pending:
+                return WalkResult(grads, calls, 1, [])
+            continue
         if trace is not None:
             trace.append(node)
-        for parent, parent_grad in zip(node.parents, node.op.vjp(grad, node)):  # noqa: B905
+        for parent, parent_grad in zip(parents, shares):  # noqa: B905
             if not parent.requires_grad:
                 if parent.op is not None:  # an op node's flag turned off by hand: refuse
                     raise RequiresGradError(parent, node)
