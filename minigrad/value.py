@@ -38,6 +38,8 @@ def as_data(x: Any) -> Data:
     """
     if type(x) is float:
         return x
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case: kept as it is
+        return x
     if isinstance(x, bool | np.bool_):
         raise TypeError("bool data cannot be differentiated; convert it first, e.g. float(x)")
     if (isinstance(x, numbers.Real) and not isinstance(x, np.floating)) or type(x) is np.float64:

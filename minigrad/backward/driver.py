@@ -88,7 +88,7 @@ def seed_for(output: Node, seed: Any) -> Any:
                 f"backward() on an output of shape {data.shape} needs a seed gradient of that "
                 f"shape, e.g. y.backward(np.ones({data.shape})); or reduce it first (y.sum())"
             )
-        return np.ones_like(data)
+        return np.ones(data.shape, data.dtype)  # (np.ones_like's Python wrapper costs 5x)
     if np.asarray(seed).dtype.kind not in "fiu":  # no silent casts of bools, complex, strings
         raise TypeError(
             f"seed gradient must be real numbers shaped like the output {np.shape(data)}; "
@@ -147,7 +147,7 @@ def gradient_map(
         root = output
         result = walk(root, start_grad) if visits is None else walk(root, start_grad, trace=visits)
     seconds = time.perf_counter() - started
-    if isinstance(result, Mapping):  # a bare gradient map
+    if type(result) is not WalkResult and isinstance(result, Mapping):  # a bare gradient map
         result = _from_map(result, visits)
     if not isinstance(result, WalkResult):
         raise TypeError(

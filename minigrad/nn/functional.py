@@ -53,9 +53,13 @@ def linear(x: Any, weight: Value, bias: Value | None = None) -> Value:
             f"linear: input of shape {xd.shape} does not fit a weight of shape {w.shape} "
             f"(needs {w.shape[1]} features in the last axis)"
         )
+    # The shapes are checked: the rule's gradients have the inputs' shapes. With one dtype they
+    # need no unbroadcasting either (`LINEAR.plain`); with several, it casts them back.
+    one_dtype = xd.dtype == w.dtype and (b is None or b.dtype == w.dtype)
+    op = ops.LINEAR.plain if one_dtype else ops.LINEAR
     if bias is None:
-        return apply(ops.LINEAR, xv, weight)
-    return apply(ops.LINEAR, xv, weight, bias)
+        return apply(op, xv, weight)
+    return apply(op, xv, weight, bias)
 
 
 def _is_scalar_mode(x: Any) -> bool:
@@ -74,6 +78,8 @@ def _targets(target: Any, shape: tuple[int, ...], dtype: Any = np.float64) -> ND
     ((N,) for predictions (N, 1)); a (3, 2) target never pairs with (2, 3) predictions.
     `dtype` is the predictions' (targets are data: they never upcast a float32 graph)."""
     t = np.asarray(target.data if isinstance(target, Value) else target, dtype=dtype)
+    if t.shape == shape:  # the common case: no broadcast view to make
+        return t
     squeezed = [n for n in t.shape if n != 1] == [n for n in shape if n != 1]
     try:
         return np.broadcast_to(t.reshape(shape) if squeezed else t, shape)

@@ -85,12 +85,16 @@ def _linear_vjp(g: Any, node: RuleNode) -> Grads:
     if not bias:
         return gx, gw
     (b,) = bias
-    return gx, gw, g if b.requires_grad else None
+    if not b.requires_grad:
+        return gx, gw, None
+    return gx, gw, g.sum(axis=0) if x_data.ndim == 2 else g  # the bias's own shape already
 
 
 LINEAR = Op("linear", _linear_forward, _linear_vjp, broadcasts=True)
 """`x @ W.T + b` for a vector or a batch of rows x, as one node: what `nn.Linear` computes.
 
 The same numbers as the three ops it fuses; one node instead of three, and the weight's gradient
-comes out in the weight's own layout.
+comes out in the weight's own layout. Its rule returns each gradient in its input's shape, so
+`LINEAR.plain` (no unbroadcasting) serves inputs of one dtype; `broadcasts=True` casts the
+gradients back to each input's dtype when the dtypes differ.
 """
