@@ -766,7 +766,8 @@ def test_linear_is_one_node_with_the_numbers_of_its_three_ops() -> None:
     rng = np.random.default_rng(0)
     x, w, b = (mg.Value(rng.standard_normal(s)) for s in ((6, 3), (4, 3), (4,)))
     fused = linear(x, w, b)
-    assert fused.op is mg_ops.LINEAR and fused.parents == (x, w, b)
+    # one dtype: the rule's gradients fit as they are, nothing to unbroadcast
+    assert fused.op is mg_ops.LINEAR.plain and fused.parents == (x, w, b)
     composed = x @ w.T + b
     np.testing.assert_array_equal(fused.data, composed.data)
     fused.tanh().sum().backward()
@@ -787,6 +788,7 @@ def test_linear_follows_numpy_promotion_and_names_bad_shapes() -> None:
     b = mg.Value(np.ones(4))  # float64: promotes the output, as x @ W.T + b would
     out = linear(x, w, b)
     assert out.data.dtype == np.float64
+    assert out.op is mg_ops.LINEAR  # gradients cast back to each input's dtype
     out.sum().backward()
     assert x.grad.dtype == w.grad.dtype == np.float32 and b.grad.dtype == np.float64
     with pytest.raises(mg.ShapeError, match=r"input of shape \(2, 5\).*weight of shape \(4, 3\)"):
