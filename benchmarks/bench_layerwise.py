@@ -7,7 +7,8 @@ standardised), with every engine of `minigrad.layerwise`:
 - callstack (update after the backward, and inline during the unwinding): one recursive function
   per step, each frame holding its layer's A_prev, W, b, Z;
 - cachelist: a forward loop filling a list of caches, a backward loop, then the update;
-- graph: the Value graph, backward by the `topological` and the `memoized` strategy.
+- graph: the Value graph, backward by the `topological`, `tape` and `memoized` strategies (each
+  step's forward runs under its strategy, so that `tape` records the graph it sweeps).
 
 For each engine: the median time per step, the peak memory one step allocates (tracemalloc, in a
 separate untimed run), both as ratios to cachelist; and, after the same number of steps from the
@@ -92,6 +93,7 @@ ENGINES = (
     Engine("callstack (update inline)", "callstack", update="inline"),
     Engine(REFERENCE, "cachelist"),
     Engine("graph (topological)", "graph", strategy="topological"),
+    Engine("graph (tape)", "graph", strategy="tape"),
     Engine("graph (memoized)", "graph", strategy="memoized"),
 )
 

@@ -21,6 +21,7 @@ Rows are samples (A has shape (m, n)); W has PyTorch's (out, in) layout, so Z = 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from minigrad.backward import get_strategy
+from minigrad.backward import get_strategy, use_strategy
 from minigrad.backward.recursion import run_recursive
 from minigrad.losses import LOSSES as GRAPH_LOSSES
 from minigrad.losses import get_loss
@@ -232,10 +233,12 @@ def step_graph(
     loss: str = "bce",
     strategy: str | None = None,
 ) -> float:
-    """One gradient-descent step through the Value graph with the given backward strategy."""
+    """One gradient-descent step through the Value graph with the given backward strategy (the
+    default when None); the forward runs under it too, so that `tape` records what it sweeps."""
     model.zero_grad()
-    value: Value = get_loss(loss)(model(X), Y)
-    value.backward(strategy=strategy)
+    with use_strategy(strategy) if strategy is not None else contextlib.nullcontext():
+        value: Value = get_loss(loss)(model(X), Y)
+        value.backward()
     for p in model.parameters():
         if p.has_grad:
             p.data -= lr * p.grad

@@ -94,6 +94,24 @@ def test_cnn_tape_step_sweeps_the_record() -> None:
     assert losses[0] == losses[1]
 
 
+@pytest.mark.usefixtures("no_recording", "tape_must_sweep")
+def test_layerwise_tape_engine_sweeps_the_record() -> None:
+    import minigrad as mg
+    from minigrad import layerwise
+
+    bench_layerwise = import_benchmark("bench_layerwise")
+    assert "tape" in {engine.strategy for engine in bench_layerwise.ENGINES}
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 4)), (rng.random((8, 1)) > 0.5).astype(float)
+    after = {}
+    for strategy in ("topological", "tape"):  # step_graph builds the forward under `strategy`
+        model = mg.nn.MLP([4, 6, 1], "relu", seed=3)
+        layerwise.step_graph(model, X, Y, 0.1, "bce", strategy)
+        after[strategy] = [p.data.copy() for p in model.parameters()]
+    for a, b in zip(after["topological"], after["tape"], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_small_training_step_runs_on_one_thread_for_every_engine() -> None:
     step = import_benchmark("bench_training_step")
     small = next(c for c in step.FULL_CASES if c.name == "small")
