@@ -674,17 +674,19 @@ def apply(op: Op, *parents: Operand, saved: Any = _NO_PARAMETERS) -> Value:
 
 
 def _unary(op: Op, x: Value) -> Value:
-    """`apply(op, x)` for an op of one input and no parameters (`x.relu()`, `-x`), with the
-    scalar-mode node built inline as `_operator` builds it (anything else goes to `apply`)."""
+    """`apply(op, x)` for an op of one input and no parameters (`x.relu()`, `-x`), with the node
+    built inline as `_operator` builds it when the data is a float or an array and the op gives
+    back the same kind (anything else goes to `apply`)."""
     data = x.data
-    if type(data) is float and not node_observers:
+    kind = type(data)
+    if (kind is float or kind is np.ndarray) and not node_observers:
         state = graph_state()
         if state is not None:
             try:
                 data = op.forward(data)
             except (ValueError, IndexError, TypeError, ArithmeticError):
                 return apply(op, x)  # which raises the error that names the op and shape
-            if type(data) is float:
+            if type(data) is kind:  # (a numpy scalar from a 0-d array: apply makes it 0-d)
                 out: Value = _new(Value)
                 out.data = data
                 out._grad = None
@@ -693,7 +695,7 @@ def _unary(op: Op, x: Value) -> Value:
                 out._version = _clock
                 if state is not False and x.requires_grad:
                     out.parents = (x,)
-                    out.op = op
+                    out.op = op.plain if kind is float else op  # as apply picks it
                     out.requires_grad = True
                     if state is not True:
                         append_node(state, out)

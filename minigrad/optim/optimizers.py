@@ -43,11 +43,12 @@ class Optimizer:
         updated = []
         for p, state in zip(self.params, self.state, strict=True):
             if p.has_grad:
-                change = self._change(p.data, p.grad, state)
-                if isinstance(p.data, np.ndarray):
-                    p.data -= change  # in place: no temporary the size of the parameter
+                data = p.data
+                change = self._change(data, p.grad, state)
+                if isinstance(data, np.ndarray):
+                    data -= change  # in place: no temporary the size of the parameter
                 else:
-                    p.data = float(p.data - change)
+                    p.data = float(data - change)
                 updated.append(p)
         bump_version(*updated)
 
