@@ -1,17 +1,19 @@
 """Instructions, not seconds: one scalar training step of minigrad and micrograd under callgrind.
 
 Wall time on a shared machine moves with whatever else runs; `valgrind --tool=callgrind` counts
-the instructions a run executes, which are the same from run to run with PYTHONHASHSEED fixed and
-address randomisation off (`setarch -R`, where available).
+the instructions a run executes, which are nearly the same from run to run with PYTHONHASHSEED
+fixed and address randomisation off (`setarch -R`, where available): identical runs differ by
+about 0.3%, a few million instructions, nearly all of it in the start-up.
 The workload is micrograd's MLP 2-16-16-1 (ReLU hidden layers, linear output) on N points with a
 squared-error loss, built neuron by neuron in both engines with the garbage collector off.
 
 Each configuration runs as three processes: one forward (the imports and set-up counted once),
-three forwards, and three forward + backward steps; the differences give the instructions of one
-forward and of one backward, without the start-up. Ratios are to micrograd's step.
+nine forwards, and nine forward + backward steps; the differences give the instructions of one
+forward and of one backward, without the start-up, to about 1% (the run-to-run difference divided
+by eight). Ratios are to micrograd's step.
 
 Run: `.venv/bin/python -m benchmarks.bench_instructions [--quick] [--points N]`
-(needs valgrind, and micrograd 0.1.0 from the dev extra; about 3 minutes). `--quick` runs each
+(needs valgrind, and micrograd 0.1.0 from the dev extra; about 5 minutes). `--quick` runs each
 workload once without valgrind — a smoke test that counts nothing — so it takes seconds.
 """
 
@@ -71,6 +73,11 @@ for _ in range(reps):
     step()
 """
 
+REPS = 9
+"""Forwards and steps per counted run. Identical runs differ by about 0.3% (a few million
+instructions, nearly all of it start-up), so the differences divide that by REPS - 1: one
+forward and one backward to about 1%, where 3 runs gave 5%."""
+
 CONFIGS = [
     ("micrograd", "-", {}),
     ("minigrad", "topological", {}),
@@ -127,11 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         script.write_text(WORKLOAD, encoding="utf-8")
         for engine, strategy, extra in CONFIGS:
             run_env = {**env, **extra}
+            runs = str(REPS)
             one = instructions(script, [engine, strategy, "1", "forward", str(points)], run_env)
-            three = instructions(script, [engine, strategy, "3", "forward", str(points)], run_env)
-            steps = instructions(script, [engine, strategy, "3", "step", str(points)], run_env)
-            forward = (three - one) // 2
-            backward = (steps - three) // 3
+            many = instructions(script, [engine, strategy, runs, "forward", str(points)], run_env)
+            steps = instructions(script, [engine, strategy, runs, "step", str(points)], run_env)
+            forward = (many - one) // (REPS - 1)
+            backward = (steps - many) // REPS
             step_of[(engine, strategy)] = forward + backward
             rows.append([engine, strategy, fmt_int(forward), fmt_int(backward),
                          fmt_int(forward + backward)])  # fmt: skip
