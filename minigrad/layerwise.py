@@ -35,7 +35,7 @@ from minigrad.losses import LOSSES as GRAPH_LOSSES
 from minigrad.losses import get_loss
 from minigrad.nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from minigrad.nn.module import Module
-from minigrad.value import Value
+from minigrad.value import Value, bump_version
 
 Array = NDArray[Any]
 ENGINES = ("callstack", "cachelist", "graph")
@@ -239,9 +239,10 @@ def step_graph(
     with use_strategy(strategy) if strategy is not None else contextlib.nullcontext():
         value: Value = get_loss(loss)(model(X), Y)
         value.backward()
-    for p in model.parameters():
-        if p.has_grad:
-            p.data -= lr * p.grad
+    updated = [p for p in model.parameters() if p.has_grad]
+    for p in updated:
+        p.data -= lr * p.grad
+    bump_version(*updated)  # a graph made before this step now refuses a backward pass
     model.zero_grad()
     return value.item()
 
@@ -282,6 +283,7 @@ def train(
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
     layers = dense_layers(model)
+    parameters = model.parameters()
     X = np.asarray(X, dtype=layers[0].W.dtype)
     Y = _targets(np.asarray(y), loss)
     costs: list[float] = []
@@ -292,6 +294,8 @@ def train(
             cost = step_cachelist(layers, X, Y, lr, loss)
         else:
             cost = step_graph(model, X, Y, lr, loss, strategy)
+        if engine != "graph":  # the model's arrays changed in place: graphs made before are stale
+            bump_version(*parameters)
         costs.append(cost)
         if on_step is not None:
             on_step(step, cost)

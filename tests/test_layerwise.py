@@ -499,3 +499,15 @@ def test_readme_pitfall_after_5000_epochs(
     difference = max_difference(params(true_gd), params(pitfall))
     print(f"\ninline_pitfall vs gradient descent after 5,000 epochs (real data): {difference:.3e}")
     assert round(difference, 4) == 2.1e-3
+
+
+@pytest.mark.parametrize("engine", ["callstack", "cachelist", "graph"])
+def test_training_makes_graphs_built_before_it_stale(engine: str) -> None:
+    """Each engine changes the model's arrays in place; a graph made before must refuse a
+    backward pass instead of differentiating with the new weights."""
+    model = mg.nn.MLP([2, 3, 1], "relu", seed=0)
+    X = np.array([[0.5, -1.0], [1.5, 0.25]])
+    stale = model(X).sum()
+    layerwise.train(model, X, np.array([0, 1]), engine=engine, steps=1)
+    with pytest.raises(mg.InplaceModificationError):
+        stale.backward()
