@@ -269,14 +269,18 @@ def linear_cases() -> list[Case]:
 
 
 def loss_cases() -> list[Case]:
-    """The fused mean squared error: prediction, target, or both differentiated."""
-    from minigrad.nn.functional import mse_loss
+    """The fused losses: mean squared error (prediction, target, or both differentiated) and
+    cross-entropy (the logits; labels are its saved parameter)."""
+    from minigrad.nn.functional import cross_entropy, mse_loss
 
     p, t = data((4, 3), 115), data((4, 3), 116)
+    labels = np.array([2, 0, 1, 2])
     return [
         Case("mse-both", lambda p, t: apply(mg_ops.MSE, p, t), values(p, t)),
         Case("mse-loss-batch", lambda p, t=t: mse_loss(p, t), values(p)),
         Case("mse-1d", lambda p, t=t[0]: mse_loss(p, t), values(p[0])),
+        Case("cross-entropy", lambda z: cross_entropy(z, labels), values(p)),
+        Case("cross-entropy-large", lambda z: cross_entropy(z * 50.0, labels), values(p)),
     ]
 
 
@@ -600,6 +604,24 @@ def test_fused_mse_equals_the_composed_ops_and_keeps_float32(strategy: str) -> N
         np.testing.assert_allclose(fused.grad, composed.grad, rtol=1e-6)
     with pytest.raises(mg.ShapeError, match=r"\(4, 3\) and \(3,\)"):
         apply(mg_ops.MSE, mg.Value(data((4, 3), 1)), data((3,), 2))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_fused_cross_entropy_equals_the_composed_ops_and_keeps_float32(strategy: str) -> None:
+    from minigrad.nn.functional import cross_entropy
+
+    labels = np.array([1, 0, 2, 2])
+    for dtype in (np.float64, np.float32):
+        z = (data((4, 3), 119) * 30.0).astype(dtype)  # large logits: the shift must hold
+        fused, composed = mg.Value(z), mg.Value(z)
+        loss = cross_entropy(fused, labels)
+        loss.backward(strategy=strategy)
+        reference = -composed.log_softmax(axis=1)[np.arange(4), labels].mean()
+        reference.backward(strategy=strategy)
+        assert loss.op is mg_ops.CROSS_ENTROPY and loss.parents == (fused,)
+        assert loss.data.dtype == dtype and fused.grad.dtype == dtype
+        assert loss.data == reference.data  # the same operations, in the same order
+        np.testing.assert_allclose(fused.grad, composed.grad, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

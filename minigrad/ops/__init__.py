@@ -20,7 +20,7 @@ from minigrad.ops.conv import (
 from minigrad.ops.core import Grads, Op, Rule, RuleNode, unbroadcast
 from minigrad.ops.elementwise import EXP, LOG, RELU, SIGMOID, SOFTPLUS, TANH
 from minigrad.ops.linalg import LINEAR, MATMUL
-from minigrad.ops.loss import MSE
+from minigrad.ops.loss import CROSS_ENTROPY, MSE
 from minigrad.ops.reduce import CUMSUM, MAX, MEAN, MIN, PROD, SUM
 from minigrad.ops.shape import BROADCAST_TO, GETITEM, RESHAPE, SCATTER, TRANSPOSE
 from minigrad.ops.unary import ABS, CLIP, COS, EXP2, EXPM1, LOG1P, SIGN, SIN, SQRT
@@ -42,6 +42,7 @@ OPS: tuple[Op, ...] = (
     MATMUL,
     LINEAR,
     MSE,
+    CROSS_ENTROPY,
     SUM,
     MEAN,
     MAX,
@@ -105,6 +106,7 @@ __all__ = [
     "CONV2D",
     "CONV2D_GRAD_INPUT",
     "CONV2D_GRAD_WEIGHT",
+    "CROSS_ENTROPY",
     "DIV",
     "EXP",
     "GETITEM",

@@ -18,7 +18,7 @@ import numpy as np
 from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
 
 
-def _underflowing(f: Callable[..., Any], *args: Any) -> Any:
+def underflowing(f: Callable[..., Any], *args: Any) -> Any:
     """f(*args), where an underflow is the right answer: retried with underflow ignored if
     numpy raised (np.errstate(under="raise")); any other floating-point error raises again."""
     try:
@@ -31,14 +31,14 @@ def _underflowing(f: Callable[..., Any], *args: Any) -> Any:
 def _exp(x: Any) -> Any:
     if type(x) is float:
         return math.exp(x) if x < 709.78 else x + math.inf  # overflow is inf; nan stays nan
-    return _underflowing(np.exp, x)
+    return underflowing(np.exp, x)
 
 
 def _exp_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx exp(x) = exp(x)"""
     if type(g) is float:
         return (g * node.data,)
-    return (_underflowing(operator.mul, g, node.data),)
+    return (underflowing(operator.mul, g, node.data),)
 
 
 def _log(x: Any) -> Any:
@@ -72,7 +72,7 @@ def _sigmoid(x: Any) -> Any:
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    return _underflowing(_sigmoid_array, x)
+    return underflowing(_sigmoid_array, x)
 
 
 def _sigmoid_array(x: Any) -> Any:
@@ -85,7 +85,7 @@ def _sigmoid_vjp(g: Any, node: RuleNode) -> Grads:
     s = node.data
     if type(g) is float:
         return (g * (s * (1.0 - s)),)
-    return (_underflowing(_times_slope, g, s),)
+    return (underflowing(_times_slope, g, s),)
 
 
 def _times_slope(g: Any, s: Any) -> Any:
@@ -96,14 +96,14 @@ def _softplus(x: Any) -> Any:
     # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): the exp never overflows.
     if type(x) is float:
         return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-    return _underflowing(np.logaddexp, 0, x).astype(x.dtype, copy=False)
+    return underflowing(np.logaddexp, 0, x).astype(x.dtype, copy=False)
 
 
 def _softplus_vjp(g: Any, node: RuleNode) -> Grads:
     """d/dx log(1 + e^x) = sigmoid(x)"""
     slope = call(SIGMOID, node.parents[0].data)
     if type(g) is np.ndarray and type(slope) is np.ndarray:
-        return (_underflowing(operator.mul, g, slope),)
+        return (underflowing(operator.mul, g, slope),)
     return (g * slope,)
 
 

@@ -7,11 +7,13 @@ and gradients are the same as the composed ops'.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
-from minigrad.ops.core import Grads, Op, RuleNode, data_of
+from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
+from minigrad.ops.elementwise import EXP, underflowing
 
 
 def _mse(pred: Any, target: Any) -> Any:
@@ -37,3 +39,37 @@ def _mse_vjp(g: Any, node: RuleNode) -> Grads:
 
 MSE = Op("mse", _mse, _mse_vjp)
 """`mean((pred - target)^2)` for a prediction and a target of the same shape, as one node."""
+
+
+def _shifted_logits(logits: Any) -> Any:
+    """logits minus each row's (constant) maximum, 0 where that is not finite, so no exp
+    overflows: what `Value.log_softmax` subtracts. A node stays a node (second order)."""
+    rows = data_of(logits)
+    top = np.max(rows, axis=1, keepdims=True)
+    return logits - np.where(np.isfinite(top), top, 0.0).astype(rows.dtype)
+
+
+def _cross_entropy(logits: Any, labels: Any) -> Any:
+    shifted = _shifted_logits(logits)
+    log_sums = np.log(np.add.reduce(EXP.forward(shifted), axis=1))  # (exp's underflow is harmless)
+    losses = log_sums - shifted[np.arange(len(labels)), labels]
+    # np.mean's own reduction and division, without its Python-level wrapper
+    return np.asarray(np.add.reduce(losses, axis=None) / losses.size, dtype=logits.dtype)
+
+
+def _cross_entropy_vjp(g: Any, node: RuleNode) -> Grads:
+    """d mean_i(log sum_j e^(z_ij) - z_i,y_i) = g * (softmax(z) - onehot(y)) / n"""
+    (logits,) = node.parents
+    labels = node.saved
+    exps = call(EXP, _shifted_logits(logits.data))
+    rows = data_of(logits.data)
+    onehot = np.zeros_like(rows)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    softmax = exps / exps.sum(axis=1, keepdims=True)
+    return (underflowing(operator.mul, softmax - onehot, g / len(labels)),)
+
+
+CROSS_ENTROPY = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp)
+"""The mean over rows of -log softmax(logits)[label] for (N, C) logits and N integer labels (the
+saved parameter), as one node: the same loss as the composed log_softmax, index and mean (about
+nine nodes), with gradient (softmax - onehot) / N."""
