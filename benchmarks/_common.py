@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -32,6 +35,23 @@ T = TypeVar("T")
 
 FULL_REPEAT = 5
 QUICK_REPEAT = 2
+
+
+def run_child_json(command: Sequence[str], what: str, env: dict[str, str] | None = None) -> Any:
+    """Run a benchmark's measuring child (`python -m benchmarks.<script> --child ...`) from the
+    repository root, with `env` over this process's environment; its last line of output is its
+    result, as JSON. A child that fails stops the run, naming `what` it was measuring."""
+    done = subprocess.run(
+        list(command),
+        env={**os.environ, **(env or {})},
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def make_parser(description: str) -> argparse.ArgumentParser:

@@ -36,7 +36,6 @@ import importlib
 import importlib.util
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -59,6 +58,7 @@ from benchmarks._common import (
     print_header,
     print_table,
     repeat_from,
+    run_child_json,
     time_samples,
 )
 
@@ -277,16 +277,7 @@ def run_child(engine: str, n: int, repeat: int) -> dict[str, Any]:
     """Run `child` in a new interpreter; its last line of output is the result, as JSON."""
     command = [sys.executable, "-m", "benchmarks.bench_chain"]
     command += ["--child", engine, str(n), "--repeat", str(repeat)]
-    done = subprocess.run(
-        command,
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"the {engine} chain of {n:,} failed:\n{done.stderr}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = run_child_json(command, f"the {engine} chain of {n:,}")
     return result
 
 

@@ -63,7 +63,6 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -93,6 +92,7 @@ from benchmarks._common import (  # noqa: E402
     print_header,
     print_table,
     repeat_from,
+    run_child_json,
 )
 from minigrad.nn import functional  # noqa: E402
 
@@ -393,17 +393,9 @@ def measure_in_fresh_process(
         command.append("--quick")
     if args.repeat is not None:
         command += ["--repeat", str(args.repeat)]
-    done = subprocess.run(
-        command,
-        env={**os.environ, **threads_env(case), **env},
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        check=False,
+    result: dict[str, Any] = run_child_json(
+        command, f"timing {case.name} {dtype}", {**threads_env(case), **env}
     )
-    if done.returncode != 0:
-        raise SystemExit(f"timing {case.name} {dtype} failed:\n{done.stderr}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 

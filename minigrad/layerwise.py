@@ -35,6 +35,7 @@ from minigrad.losses import LOSSES as GRAPH_LOSSES
 from minigrad.losses import get_loss
 from minigrad.nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from minigrad.nn.module import Module
+from minigrad.optim import SGD
 from minigrad.value import Value, bump_version
 
 Array = NDArray[Any]
@@ -239,10 +240,7 @@ def step_graph(
     with use_strategy(strategy) if strategy is not None else contextlib.nullcontext():
         value: Value = get_loss(loss)(model(X), Y)
         value.backward()
-    updated = [p for p in model.parameters() if p.has_grad]
-    for p in updated:
-        p.data -= lr * p.grad
-    bump_version(*updated)  # a graph made before this step now refuses a backward pass
+    SGD(model.parameters(), lr).step()  # (which bumps the versions of what it updates)
     model.zero_grad()
     return value.item()
 

@@ -232,10 +232,9 @@ def check_map(name: str, root: Node, grads: Mapping[Any, Any]) -> None:
     for node, grad in grads.items():
         if id(node) not in graph:
             raise GradientMapError(name, f"key {_short(node)} is not a node of this graph")
-        data = node.data
-        if hasattr(data, "parents"):  # a graph-building pass: the node shown, and a node
-            data = data.data
-        shown = describe(node.data if hasattr(node.data, "parents") else node)
+        # a graph-building pass keys its map by lifted views: the node a view shows is its data
+        shown_node = node.data if hasattr(node.data, "parents") else node
+        data, shown = shown_node.data, describe(shown_node)
         if not node.requires_grad:
             raise GradientMapError(name, f"{shown} is a constant and takes no gradient")
         raw = grad.data if hasattr(grad, "parents") and hasattr(grad, "data") else grad

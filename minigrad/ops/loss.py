@@ -14,16 +14,20 @@ import numpy as np
 
 from minigrad.ops.core import Grads, Op, RuleNode, call, data_of
 from minigrad.ops.elementwise import EXP, underflowing
+from minigrad.ops.reduce import finite_max
+
+
+def _mean(values: Any, dtype: Any) -> Any:
+    """np.mean of `values` as a 0-d array of `dtype`: numpy's own reduction and division, without
+    np.mean's Python-level wrapper (a third of a small loss's forward)."""
+    return np.asarray(np.add.reduce(values, axis=None) / values.size, dtype=dtype)
 
 
 def _mse(pred: Any, target: Any) -> Any:
     if np.shape(pred) != np.shape(target):  # no broadcasting: a loss of mismatched shapes is a bug
         raise ValueError("prediction and target must have the same shape")
     difference = pred - target
-    squared = difference * difference
-    # np.mean's own reduction and division, without its Python-level wrapper (a third of the op)
-    mean = np.add.reduce(squared, axis=None) / squared.size
-    return np.asarray(mean, dtype=np.result_type(pred, target))
+    return _mean(difference * difference, np.result_type(pred, target))
 
 
 def _mse_vjp(g: Any, node: RuleNode) -> Grads:
@@ -44,17 +48,13 @@ MSE = Op("mse", _mse, _mse_vjp)
 def _shifted_logits(logits: Any) -> Any:
     """logits minus each row's (constant) maximum, 0 where that is not finite, so no exp
     overflows: what `Value.log_softmax` subtracts. A node stays a node (second order)."""
-    rows = data_of(logits)
-    top = np.max(rows, axis=1, keepdims=True)
-    return logits - np.where(np.isfinite(top), top, 0.0).astype(rows.dtype)
+    return logits - finite_max(data_of(logits), axis=1)
 
 
 def _cross_entropy(logits: Any, labels: Any) -> Any:
     shifted = _shifted_logits(logits)
     log_sums = np.log(np.add.reduce(EXP.forward(shifted), axis=1))  # (exp's underflow is harmless)
-    losses = log_sums - shifted[np.arange(len(labels)), labels]
-    # np.mean's own reduction and division, without its Python-level wrapper
-    return np.asarray(np.add.reduce(losses, axis=None) / losses.size, dtype=logits.dtype)
+    return _mean(log_sums - shifted[np.arange(len(labels)), labels], logits.dtype)
 
 
 def _cross_entropy_vjp(g: Any, node: RuleNode) -> Grads:

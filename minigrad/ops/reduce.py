@@ -14,6 +14,14 @@ from minigrad.ops.shape import BROADCAST_TO
 Axis = int | tuple[int, ...] | None
 
 
+def finite_max(data: Any, axis: Axis) -> Any:
+    """The maximum of `data` over `axis` with the axes kept, 0 where it is not finite (a row of
+    -inf), in data's dtype: the constant that softmax, logsumexp and cross-entropy subtract so
+    that no exp overflows. numpy's errors (a bad axis) pass through."""
+    top = np.max(data, axis=axis, keepdims=True)
+    return np.where(np.isfinite(top), top, 0.0).astype(data.dtype)
+
+
 def _normalized_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
